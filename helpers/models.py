@@ -1,0 +1,212 @@
+"""The seed's architectures (autoencoder, classifiers, MLP GAN) and one save/load format."""
+from __future__ import annotations
+
+from pathlib import Path
+
+import torch
+from torch import nn
+
+from .utils import check_positive
+
+_REGISTRY: dict[str, type] = {}
+
+
+def register(cls):
+    """Class decorator: make ``cls`` rebuildable by :func:`load_model`."""
+    _REGISTRY[cls.__name__] = cls
+    return cls
+
+
+class Configurable(nn.Module):
+    """A module that remembers its constructor arguments in ``self.config``."""
+
+    def __init__(self, **config):
+        super().__init__()
+        self.config = dict(config)
+
+
+@register
+class Encoder(Configurable):
+    """Conv 1->8->16->32 (3x3, stride 2), Linear 288->64->``latent_dim``."""
+
+    def __init__(self, latent_dim: int = 10):
+        check_positive("latent_dim", latent_dim, integer=True)
+        super().__init__(latent_dim=latent_dim)
+        self.latent_dim = latent_dim
+        self.net = nn.Sequential(
+            nn.Conv2d(1, 8, 3, stride=2, padding=1), nn.ReLU(True),
+            nn.Conv2d(8, 16, 3, stride=2, padding=1), nn.ReLU(True),
+            nn.Conv2d(16, 32, 3, stride=2, padding=0), nn.ReLU(True),
+            nn.Flatten(),
+            nn.Linear(288, 64), nn.ReLU(True),
+            nn.Linear(64, latent_dim),
+        )
+
+    def forward(self, x):
+        return self.net(x)
+
+
+@register
+class Decoder(Configurable):
+    """Mirror of :class:`Encoder`; ends in a sigmoid, output ``(N, 1, 28, 28)``."""
+
+    def __init__(self, latent_dim: int = 10):
+        check_positive("latent_dim", latent_dim, integer=True)
+        super().__init__(latent_dim=latent_dim)
+        self.net = nn.Sequential(
+            nn.Linear(latent_dim, 64), nn.ReLU(True),
+            nn.Linear(64, 288), nn.ReLU(True),
+            nn.Unflatten(1, (32, 3, 3)),
+            nn.ConvTranspose2d(32, 16, 3, stride=2), nn.ReLU(True),
+            nn.ConvTranspose2d(16, 8, 3, stride=2, padding=1, output_padding=1), nn.ReLU(True),
+            nn.ConvTranspose2d(8, 1, 3, stride=2, padding=1, output_padding=1),
+            nn.Sigmoid(),
+        )
+
+    def forward(self, z):
+        return self.net(z)
+
+
+@register
+class Autoencoder(Configurable):
+    """Encoder + decoder with a ``latent_dim``-dimensional code."""
+
+    def __init__(self, latent_dim: int = 10):
+        check_positive("latent_dim", latent_dim, integer=True)
+        super().__init__(latent_dim=latent_dim)
+        self.latent_dim = latent_dim
+        self.encoder = Encoder(latent_dim)
+        self.decoder = Decoder(latent_dim)
+
+    def encode(self, x):
+        return self.encoder(x)
+
+    def forward(self, x):
+        return self.decoder(self.encoder(x))
+
+
+@register
+class EncoderClassifier(Configurable):
+    """An :class:`Encoder` followed by a fully connected head giving 10 logits.
+
+    ``hidden=0`` means no head: the encoder's ``latent_dim`` outputs are the logits
+    (the seed's "latent of size 10 as class scores"; needs ``latent_dim=10``).
+    """
+
+    def __init__(self, latent_dim: int = 10, hidden: int = 64, n_classes: int = 10, dropout: float = 0.0):
+        check_positive("latent_dim", latent_dim, integer=True)
+        check_positive("hidden", hidden, integer=True, minimum=0)
+        if not 0 <= dropout < 1:
+            raise ValueError(f"dropout must be in [0, 1), got {dropout!r}")
+        if hidden == 0 and latent_dim != n_classes:
+            raise ValueError(f"hidden=0 uses the latent as class scores: latent_dim must equal n_classes={n_classes}, got {latent_dim}")
+        super().__init__(latent_dim=latent_dim, hidden=hidden, n_classes=n_classes, dropout=dropout)
+        self.encoder = Encoder(latent_dim)
+        if hidden == 0:
+            self.head = nn.Identity()
+        else:
+            self.head = nn.Sequential(nn.ReLU(), nn.Dropout(dropout), nn.Linear(latent_dim, hidden), nn.ReLU(True),
+                                      nn.Dropout(dropout), nn.Linear(hidden, n_classes))
+
+    def forward(self, x):
+        return self.head(self.encoder(x))
+
+
+def _mlp(sizes, out_act, dropout, slope):
+    layers = []
+    for a, b in zip(sizes[:-2], sizes[1:-1]):
+        layers += [nn.Linear(a, b), nn.LeakyReLU(slope, True), nn.Dropout(dropout)]
+    layers += [nn.Linear(sizes[-2], sizes[-1])]
+    if out_act is not None:
+        layers.append(out_act)
+    return nn.Sequential(*layers)
+
+
+@register
+class Generator(Configurable):
+    """MLP generator: ``z (N, noise_dim)`` -> images ``(N, 1, 28, 28)`` in [-1, 1] (Tanh)."""
+
+    def __init__(self, noise_dim: int = 100, hidden=(256, 512), dropout: float = 0.5, slope: float = 0.2):
+        check_positive("noise_dim", noise_dim, integer=True)
+        hidden = [int(h) for h in hidden]
+        super().__init__(noise_dim=noise_dim, hidden=hidden, dropout=dropout, slope=slope)
+        self.noise_dim = noise_dim
+        self.net = _mlp([noise_dim, *hidden, 784], nn.Tanh(), dropout, slope)
+
+    def forward(self, z):
+        return self.net(z).view(-1, 1, 28, 28)
+
+
+@register
+class Discriminator(Configurable):
+    """MLP discriminator: images in [-1, 1] -> one logit each (use ``BCEWithLogitsLoss``;
+    ``torch.sigmoid`` of the output is the seed's probability D(x))."""
+
+    def __init__(self, hidden=(512, 256), dropout: float = 0.5, slope: float = 0.2):
+        hidden = [int(h) for h in hidden]
+        super().__init__(hidden=hidden, dropout=dropout, slope=slope)
+        self.net = _mlp([784, *hidden, 1], None, dropout, slope)
+
+    def forward(self, x):
+        return self.net(x.reshape(x.shape[0], -1)).squeeze(1)
+
+
+@register
+class SmallCNN(Configurable):
+    """A small, strong MNIST classifier (>= 99% test accuracy), used to score GAN samples.
+
+    ``features(x)`` returns the penultimate 128-d activations used for the Frechet distance.
+    """
+
+    def __init__(self, n_classes: int = 10):
+        super().__init__(n_classes=n_classes)
+        self.body = nn.Sequential(
+            nn.Conv2d(1, 32, 3, padding=1), nn.BatchNorm2d(32), nn.ReLU(True),
+            nn.Conv2d(32, 32, 3, padding=1), nn.BatchNorm2d(32), nn.ReLU(True), nn.MaxPool2d(2),
+            nn.Conv2d(32, 64, 3, padding=1), nn.BatchNorm2d(64), nn.ReLU(True),
+            nn.Conv2d(64, 64, 3, padding=1), nn.BatchNorm2d(64), nn.ReLU(True), nn.MaxPool2d(2),
+            nn.Flatten(), nn.Dropout(0.3), nn.Linear(64 * 7 * 7, 128), nn.ReLU(True),
+        )
+        self.out = nn.Sequential(nn.Dropout(0.3), nn.Linear(128, n_classes))
+
+    def features(self, x):
+        return self.body(x)
+
+    def forward(self, x):
+        return self.out(self.body(x))
+
+
+def count_parameters(model: nn.Module, trainable_only: bool = True) -> int:
+    """Number of (trainable) parameters."""
+    return sum(p.numel() for p in model.parameters() if p.requires_grad or not trainable_only)
+
+
+def save_model(model: Configurable, path, **meta) -> Path:
+    """Save ``model``'s class, constructor arguments, weights and ``meta`` to ``path``."""
+    name = type(model).__name__
+    if _REGISTRY.get(name) is not type(model):
+        raise ValueError(f"save_model only saves registered helpers models, got {name}")
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    state = {k: v.detach().cpu() for k, v in model.state_dict().items()}
+    payload = {"class": name, "config": model.config, "state_dict": state, "meta": meta}
+    tmp = path.with_suffix(path.suffix + ".tmp")
+    torch.save(payload, tmp)
+    tmp.replace(path)
+    return path
+
+
+def load_model(path, map_location="cpu", with_meta: bool = False):
+    """Rebuild a model saved by :func:`save_model`, in eval mode (and its ``meta`` if asked)."""
+    path = Path(path)
+    if not path.is_file():
+        raise FileNotFoundError(f"no saved model at {path}")
+    payload = torch.load(path, map_location=map_location, weights_only=True)
+    try:
+        cls = _REGISTRY[payload["class"]]
+    except KeyError as exc:
+        raise ValueError(f"{path} holds an unknown model class {payload.get('class')!r}") from exc
+    model = cls(**payload["config"])
+    model.load_state_dict(payload["state_dict"])
+    model.eval()
+    return (model, payload.get("meta", {})) if with_meta else model

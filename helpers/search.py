@@ -1,0 +1,130 @@
+"""Resumable, parallel grid search with K-fold cross-validation for the autoencoder."""
+from __future__ import annotations
+
+import hashlib
+import json
+import time
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import torch
+from joblib import Parallel, delayed
+from sklearn.model_selection import ParameterGrid
+from tqdm import tqdm
+
+from .data import cv_folds
+from .models import Autoencoder
+from .training import fit_autoencoder
+from .utils import check_images, check_positive, config_key, cpu_count, ensure_dir, seed_everything
+
+PARAMS = ("lr", "latent_dim")
+
+
+def fingerprint(x: torch.Tensor) -> str:
+    """SHA-1 of a tensor's bytes: ties cached rows to the exact data they were trained on."""
+    return hashlib.sha1(np.ascontiguousarray(x.numpy()).view(np.uint8)).hexdigest()[:16]
+
+
+@dataclass
+class CVResult:
+    """Rows per (point, fold), the summary per point and the best point."""
+
+    folds: pd.DataFrame
+    summary: pd.DataFrame
+    best: dict
+    n_trained: int
+
+
+def _run_fold(x, train_idx, val_idx, params, fold, run_cfg, path, threads, device):
+    torch.set_num_threads(threads)
+    seed = run_cfg["seed"] + fold
+    seed_everything(seed)
+    model = Autoencoder(params["latent_dim"])
+    xt, xv = torch.from_numpy(x[train_idx]), torch.from_numpy(x[val_idx])
+    t0 = time.perf_counter()
+    hist = fit_autoencoder(model, xt, xv, epochs=run_cfg["epochs"], lr=params["lr"], batch_size=run_cfg["batch_size"],
+                           weight_decay=run_cfg["weight_decay"], seed=seed, device=device, progress=False,
+                           schedule=run_cfg["schedule"])
+    last = hist.iloc[-1]
+    mean_img_mse = float(((xv - xt.mean(0, keepdim=True)) ** 2).mean())
+    row = {**params, "fold": fold, "train_mse": float(last["train_mse"]), "val_mse": float(last["val_mse"]),
+           "epochs_run": int(len(hist)), "diverged": bool(hist["diverged"].any()),
+           "collapsed": bool(last["val_mse"] >= 0.95 * mean_img_mse), "seconds": time.perf_counter() - t0,
+           "key": path.stem}
+    tmp = path.with_suffix(".tmp")
+    tmp.write_text(json.dumps({"config": {**run_cfg, **params, "fold": fold}, "row": row}))
+    tmp.replace(path)  # atomic: a killed run never leaves a half-written row
+    return row
+
+
+def summarize(folds: pd.DataFrame) -> pd.DataFrame:
+    """Mean and std of train/val MSE over folds, per (lr, latent_dim)."""
+    g = folds.groupby(list(PARAMS))
+    out = g.agg(train_mse_mean=("train_mse", "mean"), train_mse_std=("train_mse", "std"),
+                val_mse_mean=("val_mse", "mean"), val_mse_std=("val_mse", "std"),
+                n_folds=("fold", "count"), n_diverged=("diverged", "sum"), n_collapsed=("collapsed", "sum"),
+                seconds=("seconds", "sum"))
+    return out.reset_index()
+
+
+def best_point(summary: pd.DataFrame) -> dict:
+    """The point with the lowest mean validation MSE; points with a diverged fold are excluded."""
+    ok = summary[(summary["n_diverged"] == 0) & summary["val_mse_mean"].notna()]
+    if ok.empty:
+        raise RuntimeError("every grid point diverged; no best point")
+    row = ok.loc[ok["val_mse_mean"].idxmin()]
+    return {"lr": float(row["lr"]), "latent_dim": int(row["latent_dim"]),
+            "val_mse_mean": float(row["val_mse_mean"]), "val_mse_std": float(row["val_mse_std"]),
+            "train_mse_mean": float(row["train_mse_mean"]), "train_mse_std": float(row["train_mse_std"])}
+
+
+def grid_search_cv(x, param_grid, *, results_dir, n_folds=6, epochs=5, batch_size=256, weight_decay=1e-5,
+                   schedule=None, seed=0, n_jobs=1, backend=None, device=None, progress=True) -> CVResult:
+    """Train an :class:`Autoencoder` for every point of ``ParameterGrid(param_grid)`` (keys ``lr`` and
+    ``latent_dim``) on each of ``n_folds`` shuffled folds and validate on the held-out fold.
+
+    Each finished (point, fold) is written at once to ``results_dir/cv_runs/`` under a key that
+    hashes every setting that changes its result (data, epochs, batch size, seed, ...), so an
+    interrupted search resumes where it stopped and changed settings never reuse stale rows.
+    Folds run in ``n_jobs`` joblib workers (``backend``: any joblib backend, e.g. ``"dask"`` or
+    ``"ray"`` on a cluster), each limited to ``cores // n_jobs`` torch threads.
+    Writes ``cv_folds.csv`` and ``cv_summary.csv`` to ``results_dir``.
+    """
+    check_images("x", x)
+    for name, value in (("epochs", epochs), ("batch_size", batch_size), ("n_jobs", n_jobs)):
+        check_positive(name, value, integer=True)
+    grid = list(ParameterGrid(param_grid))
+    for p in grid:
+        if set(p) != set(PARAMS):
+            raise ValueError(f"param_grid must have exactly the keys {PARAMS}, got {sorted(p)}")
+        check_positive("lr", p["lr"])
+        check_positive("latent_dim", p["latent_dim"], integer=True)
+    results_dir = ensure_dir(results_dir)
+    run_dir = ensure_dir(results_dir / "cv_runs")
+    run_cfg = {"data": fingerprint(x), "n": len(x), "n_folds": n_folds, "epochs": epochs, "batch_size": batch_size,
+               "weight_decay": weight_decay, "schedule": schedule, "seed": seed}
+    folds = cv_folds(len(x), n_folds, seed)
+    tasks = [(p, k, run_dir / f"{config_key({**run_cfg, **p, 'fold': k})}.json") for p in grid for k in range(n_folds)]
+    todo = [t for t in tasks if not t[2].is_file()]
+    if todo:
+        x_np = x.numpy()
+        threads = max(1, cpu_count() // n_jobs)
+        dev = None if device is None else str(device)
+        jobs = (delayed(_run_fold)(x_np, folds[k][0], folds[k][1], p, k, run_cfg, path, threads, dev)
+                for p, k, path in todo)
+        saved_threads = torch.get_num_threads()
+        try:
+            with Parallel(n_jobs=n_jobs, backend=backend, return_as="generator_unordered") as par:
+                for _ in tqdm(par(jobs), total=len(todo), desc="CV folds", disable=not progress,
+                              file=__import__("sys").stdout, ascii=True, ncols=100):
+                    pass
+        finally:
+            torch.set_num_threads(saved_threads)
+    rows = pd.DataFrame([json.loads(path.read_text())["row"] for _, _, path in tasks])
+    rows = rows.sort_values(["lr", "latent_dim", "fold"]).reset_index(drop=True)
+    summary = summarize(rows)
+    rows.to_csv(results_dir / "cv_folds.csv", index=False)
+    summary.to_csv(results_dir / "cv_summary.csv", index=False)
+    return CVResult(rows, summary, best_point(summary), n_trained=len(todo))

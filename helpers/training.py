@@ -1,0 +1,204 @@
+"""Training loops: one shared epoch loop, thin wrappers per task, each returning a per-epoch log."""
+from __future__ import annotations
+
+import sys
+import time
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import torch
+from torch import nn
+from torch.nn import functional as F
+from tqdm import tqdm
+
+from .data import batch_indices
+from .utils import check_images, check_positive, device as pick_device
+
+SCHEDULES = (None, "onecycle", "cosine")
+
+
+def _check_common(epochs, lr, batch_size, weight_decay, schedule):
+    check_positive("epochs", epochs, integer=True)
+    check_positive("batch_size", batch_size, integer=True)
+    check_positive("lr", lr)
+    check_positive("weight_decay", weight_decay, minimum=0)
+    if schedule not in SCHEDULES:
+        raise ValueError(f"schedule must be one of {SCHEDULES}, got {schedule!r}")
+
+
+@torch.no_grad()
+def predict(model: nn.Module, x: torch.Tensor, *, batch_size: int = 2048, device=None, fn=None) -> torch.Tensor:
+    """Run ``fn(model, batch)`` (default ``model(batch)``) over ``x`` in eval mode; result on the CPU."""
+    dev = pick_device() if device is None else torch.device(device)
+    was_training = model.training
+    model.to(dev).eval()
+    outs = [(fn(model, x[i : i + batch_size].to(dev)) if fn else model(x[i : i + batch_size].to(dev))).cpu()
+            for i in range(0, len(x), batch_size)]
+    model.train(was_training)
+    return torch.cat(outs) if outs else torch.empty(0)
+
+
+def reconstruction_mse(model: nn.Module, x: torch.Tensor, target: torch.Tensor | None = None, **kw) -> float:
+    """Mean squared error between ``model(x)`` and ``target`` (default ``x``)."""
+    recon = predict(model, x, **kw)
+    return F.mse_loss(recon, x if target is None else target).item()
+
+
+def _fit(model, n_train, batch_loss, evaluate, *, epochs, lr, batch_size, weight_decay, seed, device,
+         progress, schedule, param_groups, checkpoint, desc):
+    """The one epoch loop. ``batch_loss(idx) -> (loss, n_correct|None)``; ``evaluate() -> dict``.
+
+    Each epoch reseeds torch from ``seed + epoch``, so a run resumed from ``checkpoint``
+    continues exactly as an uninterrupted one. A non-finite loss stops the run and is
+    logged as ``diverged``.
+    """
+    groups = param_groups if param_groups is not None else [{"params": [p for p in model.parameters() if p.requires_grad], "lr": lr}]
+    opt = torch.optim.Adam(groups, lr=lr, weight_decay=weight_decay)
+    steps_per_epoch = -(-n_train // batch_size)
+    sched = None
+    if schedule == "onecycle":
+        sched = torch.optim.lr_scheduler.OneCycleLR(opt, max_lr=[g["lr"] for g in opt.param_groups],
+                                                    total_steps=epochs * steps_per_epoch)
+    elif schedule == "cosine":
+        sched = torch.optim.lr_scheduler.CosineAnnealingLR(opt, T_max=epochs * steps_per_epoch)
+    rows, start = [], 0
+    if checkpoint is not None and Path(checkpoint).is_file():
+        state = torch.load(checkpoint, map_location=device, weights_only=False)
+        model.load_state_dict(state["model"])
+        opt.load_state_dict(state["optimizer"])
+        if sched is not None:
+            sched.load_state_dict(state["scheduler"])
+        rows, start = state["history"], len(state["history"])
+    bar = tqdm(range(start, epochs), desc=desc, disable=not progress, file=sys.stdout, ascii=True,
+               dynamic_ncols=False, ncols=100, leave=True, initial=start, total=epochs)
+    for epoch in bar:
+        t0 = time.perf_counter()
+        torch.manual_seed(seed + epoch)
+        gen = torch.Generator().manual_seed(seed + epoch)
+        model.train()
+        total, correct, seen, diverged, has_acc = 0.0, 0, 0, False, False
+        for idx in batch_indices(n_train, batch_size, shuffle=True, generator=gen):
+            loss, n_correct = batch_loss(idx)
+            if not torch.isfinite(loss):
+                diverged = True
+                break
+            opt.zero_grad(set_to_none=True)
+            loss.backward()
+            opt.step()
+            if sched is not None:
+                sched.step()
+            total += loss.item() * len(idx)
+            seen += len(idx)
+            if n_correct is not None:
+                has_acc, correct = True, correct + int(n_correct)
+        row = {"epoch": epoch + 1, "train_loss": total / seen if seen and not diverged else float("nan")}
+        if has_acc:
+            row["train_acc"] = correct / seen if seen else float("nan")
+        if diverged:
+            row.update({k: float("nan") for k in evaluate.keys})
+        else:
+            row.update(evaluate())
+        row.update(lr=opt.param_groups[-1]["lr"], seconds=time.perf_counter() - t0, diverged=diverged)
+        rows.append(row)
+        bar.set_postfix({k: f"{v:.4g}" for k, v in row.items() if k.startswith(("train_", "val_"))})
+        if diverged:
+            break
+        if checkpoint is not None:
+            Path(checkpoint).parent.mkdir(parents=True, exist_ok=True)
+            torch.save({"model": model.state_dict(), "optimizer": opt.state_dict(),
+                        "scheduler": sched.state_dict() if sched is not None else None, "history": rows},
+                       str(checkpoint) + ".tmp")
+            Path(str(checkpoint) + ".tmp").replace(checkpoint)
+    bar.close()
+    model.eval()
+    return pd.DataFrame(rows)
+
+
+class _Eval:
+    """A callable with the metric names it returns (so a diverged epoch can log NaNs)."""
+
+    def __init__(self, fn, keys):
+        self.fn, self.keys = fn, keys
+
+    def __call__(self):
+        return self.fn()
+
+
+def fit_autoencoder(model, train_x, val_x=None, *, epochs, lr, batch_size=256, weight_decay=1e-5, corrupt=None,
+                    seed=0, device=None, progress=True, schedule=None, checkpoint=None, desc="autoencoder"):
+    """Train ``model`` to reconstruct ``train_x`` with MSE; ``corrupt(batch)`` (optional) is applied
+    to each input batch while the target stays clean (a denoising autoencoder).
+
+    Returns a DataFrame per epoch: ``epoch, train_mse, val_mse, lr, seconds, diverged``.
+    ``train_mse`` is the mean training loss over the epoch; ``val_mse`` compares
+    ``model(corrupt(val_x))`` (same corruption, fixed seed) with ``val_x``.
+    """
+    _check_common(epochs, lr, batch_size, weight_decay, schedule)
+    check_images("train_x", train_x)
+    if val_x is not None:
+        check_images("val_x", val_x)
+    dev = pick_device() if device is None else torch.device(device)
+    model.to(dev)
+    x = train_x.to(dev)
+    val_in = None
+    if val_x is not None:
+        vx = val_x.to(dev)
+        if corrupt is None:
+            val_in = vx
+        else:
+            with torch.random.fork_rng(devices=[]):
+                torch.manual_seed(seed)
+                val_in = corrupt(vx)
+
+    def batch_loss(idx):
+        target = x[idx.to(dev)]
+        inputs = corrupt(target) if corrupt is not None else target
+        return F.mse_loss(model(inputs), target), None
+
+    def evaluate():
+        return {} if val_x is None else {"val_mse": reconstruction_mse(model, val_in, vx, device=dev)}
+
+    hist = _fit(model, len(x), batch_loss, _Eval(evaluate, ["val_mse"] if val_x is not None else []),
+                epochs=epochs, lr=lr, batch_size=batch_size, weight_decay=weight_decay, seed=seed, device=dev,
+                progress=progress, schedule=schedule, param_groups=None, checkpoint=checkpoint, desc=desc)
+    return hist.rename(columns={"train_loss": "train_mse"})
+
+
+def accuracy_and_loss(model, x, y, *, device=None, batch_size=2048):
+    """``(mean cross-entropy, accuracy)`` of ``model``'s logits on ``(x, y)``."""
+    logits = predict(model, x, device=device, batch_size=batch_size)
+    return F.cross_entropy(logits, y).item(), (logits.argmax(1) == y).float().mean().item()
+
+
+def fit_classifier(model, train_x, train_y, val_x=None, val_y=None, *, epochs, lr, batch_size=256,
+                   weight_decay=0.0, augment=None, seed=0, device=None, progress=True, schedule=None,
+                   param_groups=None, checkpoint=None, label_smoothing=0.0, desc="classifier"):
+    """Train ``model`` (logits out) with cross-entropy; ``augment(batch)`` is applied to training inputs.
+
+    Returns a DataFrame per epoch: ``epoch, train_loss, train_acc, val_loss, val_acc, lr, seconds, diverged``.
+    """
+    _check_common(epochs, lr, batch_size, weight_decay, schedule)
+    check_images("train_x", train_x)
+    if len(train_x) != len(train_y):
+        raise ValueError(f"train_x and train_y differ in length: {len(train_x)} vs {len(train_y)}")
+    dev = pick_device() if device is None else torch.device(device)
+    model.to(dev)
+    x, y = train_x.to(dev), train_y.to(dev)
+
+    def batch_loss(idx):
+        idx = idx.to(dev)
+        inputs = x[idx] if augment is None else augment(x[idx])
+        logits = model(inputs)
+        loss = F.cross_entropy(logits, y[idx], label_smoothing=label_smoothing)
+        return loss, (logits.argmax(1) == y[idx]).sum()
+
+    def evaluate():
+        if val_x is None:
+            return {}
+        loss, acc = accuracy_and_loss(model, val_x, val_y, device=dev)
+        return {"val_loss": loss, "val_acc": acc}
+
+    return _fit(model, len(x), batch_loss, _Eval(evaluate, ["val_loss", "val_acc"] if val_x is not None else []),
+                epochs=epochs, lr=lr, batch_size=batch_size, weight_decay=weight_decay, seed=seed, device=dev,
+                progress=progress, schedule=schedule, param_groups=param_groups, checkpoint=checkpoint, desc=desc)

@@ -1,0 +1,64 @@
+import pytest
+import torch
+
+from helpers.models import (Autoencoder, Decoder, Discriminator, Encoder, EncoderClassifier, Generator, SmallCNN,
+                            count_parameters, load_model, save_model)
+
+
+@pytest.mark.parametrize("d", [2, 10])
+def test_autoencoder_shapes(d):
+    x = torch.rand(5, 1, 28, 28)
+    ae = Autoencoder(d)
+    assert ae.encode(x).shape == (5, d)
+    out = ae(x)
+    assert out.shape == (5, 1, 28, 28) and 0 <= out.min() and out.max() <= 1
+    assert Decoder(d)(torch.randn(3, d)).shape == (3, 1, 28, 28)
+
+
+def test_seed_architecture_layers():
+    enc = Encoder(10)
+    convs = [m for m in enc.modules() if isinstance(m, torch.nn.Conv2d)]
+    assert [(c.in_channels, c.out_channels, c.stride, c.padding) for c in convs] == [
+        (1, 8, (2, 2), (1, 1)), (8, 16, (2, 2), (1, 1)), (16, 32, (2, 2), (0, 0))]
+    assert count_parameters(enc) == 80 + 1168 + 4640 + 288 * 64 + 64 + 64 * 10 + 10
+
+
+def test_gan_shapes():
+    g, d = Generator(), Discriminator()
+    assert g.noise_dim == 100
+    img = g(torch.randn(4, 100))
+    assert img.shape == (4, 1, 28, 28) and img.abs().max() <= 1
+    assert d(img).shape == (4,)
+    assert [m.out_features for m in g.modules() if isinstance(m, torch.nn.Linear)] == [256, 512, 784]
+    assert [m.out_features for m in Discriminator(hidden=(64, 32)).modules() if isinstance(m, torch.nn.Linear)] == [64, 32, 1]
+
+
+@pytest.mark.parametrize("make", [lambda: Autoencoder(4), lambda: Generator(16, hidden=(32, 64)),
+                                  lambda: Discriminator(), lambda: EncoderClassifier(10, hidden=0),
+                                  lambda: EncoderClassifier(6, hidden=32), lambda: SmallCNN()])
+def test_save_load_roundtrip(tmp_path, make):
+    torch.manual_seed(0)
+    model = make().eval()
+    path = save_model(model, tmp_path / "m.pt", note="x", score=1.5)
+    loaded, meta = load_model(path, with_meta=True)
+    assert type(loaded) is type(model) and not loaded.training
+    assert meta == {"note": "x", "score": 1.5}
+    inp = torch.randn(3, model.noise_dim) if isinstance(model, Generator) else torch.rand(3, 1, 28, 28)
+    with torch.no_grad():
+        assert torch.equal(model(inp), loaded(inp))
+
+
+def test_load_missing(tmp_path):
+    with pytest.raises(FileNotFoundError):
+        load_model(tmp_path / "nope.pt")
+
+
+@pytest.mark.parametrize("bad", [0, -3, 2.5])
+def test_bad_latent_dim(bad):
+    with pytest.raises(ValueError, match="latent_dim"):
+        Autoencoder(bad)
+
+
+def test_latent_as_scores_needs_ten():
+    with pytest.raises(ValueError, match="latent_dim"):
+        EncoderClassifier(8, hidden=0)
