@@ -28,7 +28,7 @@ class MNISTDataError(RuntimeError):
 
 def resolve_root(root=None) -> Path:
     """The data root: ``root`` if given, else ``$MNIST_ROOT``, else ``./data``."""
-    return Path(root if root is not None else os.environ.get(ROOT_ENV, DEFAULT_ROOT)).expanduser()
+    return Path(root if root is not None else os.environ.get(ROOT_ENV, DEFAULT_ROOT)).expanduser().absolute()
 
 
 def raw_folder(root) -> Path:

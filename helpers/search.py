@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import sys
 import time
 from dataclasses import dataclass
 from pathlib import Path
@@ -118,7 +119,7 @@ def grid_search_cv(x, param_grid, *, results_dir, n_folds=6, epochs=5, batch_siz
         try:
             with Parallel(n_jobs=n_jobs, backend=backend, return_as="generator_unordered") as par:
                 for _ in tqdm(par(jobs), total=len(todo), desc="CV folds", disable=not progress,
-                              file=__import__("sys").stdout, ascii=True, ncols=100):
+                              file=sys.stdout, ascii=True, ncols=100, mininterval=10):
                     pass
         finally:
             torch.set_num_threads(saved_threads)

@@ -71,7 +71,7 @@ def _fit(model, n_train, batch_loss, evaluate, *, epochs, lr, batch_size, weight
             sched.load_state_dict(state["scheduler"])
         rows, start = state["history"], len(state["history"])
     bar = tqdm(range(start, epochs), desc=desc, disable=not progress, file=sys.stdout, ascii=True,
-               dynamic_ncols=False, ncols=100, leave=True, initial=start, total=epochs)
+               ncols=100, mininterval=10, initial=start, total=epochs)
     for epoch in bar:
         t0 = time.perf_counter()
         torch.manual_seed(seed + epoch)

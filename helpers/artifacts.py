@@ -1,0 +1,49 @@
+"""Cached artifacts under ``results/``: "load the model if present, else train", and metric files."""
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pandas as pd
+
+from .models import load_model, save_model
+from .utils import config_key
+
+
+def load_or_train(path, config: dict, train, **meta):
+    """Return ``(model, history, loaded)``.
+
+    If ``path`` holds a model saved with the same ``config`` (and its history CSV sits beside it),
+    load both; otherwise call ``train() -> (model, history)``, save the model with
+    :func:`~helpers.models.save_model` and the history as ``<path>.history.csv``. A changed
+    config never reuses a stale model.
+    """
+    path = Path(path)
+    hist_path = path.with_suffix(".history.csv")
+    key = config_key(config)
+    if path.is_file() and hist_path.is_file():
+        model, saved = load_model(path, with_meta=True)
+        if saved.get("config_key") == key:
+            return model, pd.read_csv(hist_path), True
+    model, hist = train()
+    hist.to_csv(hist_path, index=False)
+    save_model(model, path, config_key=key, config=json.dumps(config, sort_keys=True, default=str), **meta)
+    return model.eval(), hist, False
+
+
+def checkpoint_path(results_dir, name: str, config: dict) -> Path:
+    """Where a training run keeps its resumable checkpoint (ignored by git)."""
+    return Path(results_dir) / "checkpoints" / f"{name}-{config_key(config)}.pt"
+
+
+def save_metrics(results_dir, name: str, metrics: dict) -> Path:
+    """Write ``metrics`` (JSON-serialisable) to ``results_dir/name.json``."""
+    path = Path(results_dir) / f"{name}.json"
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(json.dumps(metrics, indent=2, sort_keys=True, default=float) + "\n")
+    return path
+
+
+def load_metrics(results_dir, name: str) -> dict:
+    path = Path(results_dir) / f"{name}.json"
+    return json.loads(path.read_text()) if path.is_file() else {}

@@ -1,0 +1,125 @@
+"""Figures: every plot helper returns its figure; ``save_figure`` writes PNGs to ``figures/``."""
+from __future__ import annotations
+
+from pathlib import Path
+
+import matplotlib.pyplot as plt
+import numpy as np
+import pandas as pd
+import seaborn as sns
+import torch
+
+sns.set_theme(style="whitegrid", context="notebook")
+
+
+def save_figure(fig, name: str, figures_dir) -> Path:
+    """Save ``fig`` as ``figures_dir/name.png`` (150 dpi, tight) and return the path."""
+    path = Path(figures_dir) / f"{name}.png"
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fig.savefig(path, dpi=150, bbox_inches="tight")
+    return path
+
+
+def _img(t):
+    t = t.detach().cpu()
+    return t.reshape(t.shape[-2], t.shape[-1]).numpy() if isinstance(t, torch.Tensor) else t
+
+
+def image_rows(rows: dict, col_titles=None, title=None, scale=1.0, vmin=0.0, vmax=1.0):
+    """A grid with one row per entry of ``rows`` (row label -> images ``(n, 1, 28, 28)``)."""
+    n_rows, n_cols = len(rows), max(len(v) for v in rows.values())
+    fig, axes = plt.subplots(n_rows, n_cols, figsize=(scale * 1.1 * n_cols, scale * 1.2 * n_rows + 0.4), squeeze=False)
+    for r, (label, imgs) in enumerate(rows.items()):
+        for c in range(n_cols):
+            ax = axes[r, c]
+            ax.set_xticks([]), ax.set_yticks([])
+            ax.grid(False)
+            if c < len(imgs):
+                ax.imshow(_img(imgs[c]), cmap="gray_r", vmin=vmin, vmax=vmax)
+            else:
+                ax.axis("off")
+            if c == 0:
+                ax.set_ylabel(label, rotation=0, ha="right", va="center", fontsize=10)
+            if r == 0 and col_titles is not None and c < len(col_titles):
+                ax.set_title(str(col_titles[c]), fontsize=9)
+    if title:
+        fig.suptitle(title)
+    fig.tight_layout()
+    return fig
+
+
+def image_grid(images, nrow: int, title=None, labels=None, vmin=0.0, vmax=1.0, scale=1.0, label_colors=None):
+    """Images ``(n, 1, 28, 28)`` in a grid of ``nrow`` rows, with an optional caption per image."""
+    n = len(images)
+    ncol = -(-n // nrow)
+    fig, axes = plt.subplots(nrow, ncol, figsize=(scale * 1.0 * ncol, scale * (1.05 if labels is None else 1.25) * nrow + 0.5),
+                             squeeze=False)
+    for i, ax in enumerate(axes.flat):
+        ax.axis("off")
+        if i < n:
+            ax.imshow(_img(images[i]), cmap="gray_r", vmin=vmin, vmax=vmax)
+            if labels is not None:
+                ax.set_title(str(labels[i]), fontsize=8, color=None if label_colors is None else label_colors[i])
+    if title:
+        fig.suptitle(title)
+    fig.tight_layout()
+    return fig
+
+
+def cv_heatmap(summary: pd.DataFrame, value="val_mse_mean", std="val_mse_std", title="Mean validation MSE over folds (± std)"):
+    """Heatmap of the CV summary over (learning rate, latent dim) with ``mean ± std`` in each cell."""
+    mean = summary.pivot(index="lr", columns="latent_dim", values=value)
+    sd = summary.pivot(index="lr", columns="latent_dim", values=std)
+    annot = mean.map(lambda v: f"{v:.4f}") + "\n± " + sd.map(lambda v: f"{v:.4f}")
+    fig, ax = plt.subplots(figsize=(1.6 * mean.shape[1] + 2, 1.1 * mean.shape[0] + 1.5))
+    sns.heatmap(np.log10(mean), annot=annot.values, fmt="", cmap="viridis_r", ax=ax,
+                cbar_kws={"label": f"log10({value})"}, annot_kws={"fontsize": 8})
+    ax.set_xlabel("latent dimension")
+    ax.set_ylabel("learning rate")
+    ax.set_yticklabels([f"{v:g}" for v in mean.index], rotation=0)
+    ax.set_title(title)
+    fig.tight_layout()
+    return fig
+
+
+def cv_lines(summary: pd.DataFrame, title="Validation MSE vs latent dimension"):
+    """Mean validation MSE (error bars: std over folds) vs latent dim, one line per learning rate."""
+    fig, ax = plt.subplots(figsize=(6.5, 4))
+    for lr, g in summary.groupby("lr"):
+        ax.errorbar(g["latent_dim"], g["val_mse_mean"], yerr=g["val_mse_std"], marker="o", capsize=3, label=f"lr = {lr:g}")
+    ax.set_yscale("log")
+    ax.set_xlabel("latent dimension")
+    ax.set_ylabel("validation MSE (mean over folds)")
+    ax.set_title(title)
+    ax.legend()
+    fig.tight_layout()
+    return fig
+
+
+def history(hist: pd.DataFrame, pairs, title="Learning curves", logy=False):
+    """Per-epoch curves; ``pairs`` maps panel title -> list of history columns."""
+    fig, axes = plt.subplots(1, len(pairs), figsize=(5.5 * len(pairs), 3.8), squeeze=False)
+    for ax, (panel, cols) in zip(axes[0], pairs.items()):
+        for col in cols:
+            if col in hist:
+                ax.plot(hist["epoch"], hist[col], marker=".", label=col.replace("_", " "))
+        ax.set_xlabel("epoch")
+        ax.set_ylabel(panel)
+        if logy:
+            ax.set_yscale("log")
+        ax.legend()
+    fig.suptitle(title)
+    fig.tight_layout()
+    return fig
+
+
+def embedding(ax, xy, labels, title, s=3):
+    """Scatter of a 2-D embedding coloured by digit label, with a legend."""
+    labels = np.asarray(labels)
+    palette = sns.color_palette("tab10", 10)
+    for d in range(10):
+        m = labels == d
+        ax.scatter(xy[m, 0], xy[m, 1], s=s, color=palette[d], label=str(d), alpha=0.6, linewidths=0)
+    ax.set_title(title)
+    ax.legend(title="digit", markerscale=4, fontsize=8, loc="center left", bbox_to_anchor=(1.0, 0.5))
+    return ax
