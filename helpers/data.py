@@ -8,7 +8,7 @@ from pathlib import Path
 
 import numpy as np
 import torch
-from sklearn.model_selection import KFold, StratifiedShuffleSplit, train_test_split
+from sklearn.model_selection import KFold, train_test_split
 
 ROOT_ENV = "MNIST_ROOT"
 DEFAULT_ROOT = "./data"
@@ -130,6 +130,9 @@ def balanced_subset(labels, n: int, seed: int = 0) -> np.ndarray:
     labels = np.asarray(labels)
     if n >= len(labels):
         return np.arange(len(labels))
-    split = StratifiedShuffleSplit(n_splits=1, train_size=n, random_state=seed)
-    idx, _ = next(split.split(np.zeros(len(labels)), labels))
-    return np.sort(idx)
+    rng = np.random.default_rng(seed)
+    classes = np.unique(labels)
+    per_class = np.full(len(classes), n // len(classes))
+    per_class[rng.choice(len(classes), n % len(classes), replace=False)] += 1
+    idx = [rng.choice(np.flatnonzero(labels == c), k, replace=False) for c, k in zip(classes, per_class)]
+    return np.sort(np.concatenate(idx))

@@ -59,7 +59,7 @@ def image_grid(images, nrow: int, title=None, labels=None, vmin=0.0, vmax=1.0, s
         if i < n:
             ax.imshow(_img(images[i]), cmap="gray_r", vmin=vmin, vmax=vmax)
             if labels is not None:
-                ax.set_title(str(labels[i]), fontsize=8, color=None if label_colors is None else label_colors[i])
+                ax.set_title(str(labels[i]), fontsize=8, color="black" if label_colors is None else label_colors[i])
     if title:
         fig.suptitle(title)
     fig.tight_layout()

@@ -28,10 +28,27 @@ def resolve(profile: str, defaults: dict, given: dict) -> dict:
 
 
 AUTOENCODER = {
-    # full: all 60,000 images, 6 folds x 15 grid points; final model on all data with a one-cycle schedule
-    "full": dict(cv_epochs=20, final_epochs=120, final_batch_size=128, final_lr=5e-3, train_subset=None,
-                 tsne_points=10000),
+    # full: all 60,000 images, 6 folds x 15 grid points; final model on all data with a one-cycle schedule.
+    # Sized for a 2-core CPU (about 35 minutes); on a GPU raise cv_epochs / final_epochs.
+    "full": dict(cv_epochs=3, final_epochs=30, final_batch_size=128, final_lr=5e-3, train_subset=None,
+                 tsne_points=5000),
     # quick: real MNIST, 1,200 training images, 1 epoch per fold, same code path
     "quick": dict(cv_epochs=1, final_epochs=2, final_batch_size=128, final_lr=5e-3, train_subset=1200,
                   tsne_points=500),
+}
+
+
+CLASSIFY = {
+    # full: 54,000 training / 6,000 validation images; label-efficiency with 100 ... 60,000 labels
+    "full": dict(train_subset=None, val_size=6000, head_epochs=8, finetune_epochs=15, scratch_epochs=15,
+                 label_sizes=[100, 1000, 10000, 60000], label_seeds=[0, 1, 2], label_epochs=8, label_min_steps=500),
+    "quick": dict(train_subset=2000, val_size=500, head_epochs=1, finetune_epochs=1, scratch_epochs=1,
+                  label_sizes=[100, 1000], label_seeds=[0], label_epochs=1, label_min_steps=10),
+}
+
+
+DENOISE = {
+    # full: the seed's 40 epochs on 55,000 training images (5,000 held out to tune the baselines)
+    "full": dict(train_subset=None, val_size=5000, epochs=40, pca_fit_images=20000, eval_images=10000),
+    "quick": dict(train_subset=2000, val_size=500, epochs=2, pca_fit_images=2000, eval_images=1000),
 }

@@ -42,16 +42,17 @@ def predict(model: nn.Module, x: torch.Tensor, *, batch_size: int = 2048, device
 def reconstruction_mse(model: nn.Module, x: torch.Tensor, target: torch.Tensor | None = None, **kw) -> float:
     """Mean squared error between ``model(x)`` and ``target`` (default ``x``)."""
     recon = predict(model, x, **kw)
-    return F.mse_loss(recon, x if target is None else target).item()
+    return F.mse_loss(recon, (x if target is None else target).cpu()).item()
 
 
 def _fit(model, n_train, batch_loss, evaluate, *, epochs, lr, batch_size, weight_decay, seed, device,
-         progress, schedule, param_groups, checkpoint, desc):
+         progress, schedule, param_groups, checkpoint, desc, keep_best=None, callback=None):
     """The one epoch loop. ``batch_loss(idx) -> (loss, n_correct|None)``; ``evaluate() -> dict``.
 
     Each epoch reseeds torch from ``seed + epoch``, so a run resumed from ``checkpoint``
     continues exactly as an uninterrupted one. A non-finite loss stops the run and is
-    logged as ``diverged``.
+    logged as ``diverged``. ``keep_best`` names a logged metric (``val_acc``: higher is better,
+    else lower): the weights of its best epoch are restored at the end.
     """
     groups = param_groups if param_groups is not None else [{"params": [p for p in model.parameters() if p.requires_grad], "lr": lr}]
     opt = torch.optim.Adam(groups, lr=lr, weight_decay=weight_decay)
@@ -62,14 +63,15 @@ def _fit(model, n_train, batch_loss, evaluate, *, epochs, lr, batch_size, weight
                                                     total_steps=epochs * steps_per_epoch)
     elif schedule == "cosine":
         sched = torch.optim.lr_scheduler.CosineAnnealingLR(opt, T_max=epochs * steps_per_epoch)
-    rows, start = [], 0
+    rows, start, best_state = [], 0, None
+    better = (lambda a, b: a > b) if keep_best and "acc" in keep_best else (lambda a, b: a < b)
     if checkpoint is not None and Path(checkpoint).is_file():
         state = torch.load(checkpoint, map_location=device, weights_only=False)
         model.load_state_dict(state["model"])
         opt.load_state_dict(state["optimizer"])
         if sched is not None:
             sched.load_state_dict(state["scheduler"])
-        rows, start = state["history"], len(state["history"])
+        rows, start, best_state = state["history"], len(state["history"]), state.get("best_state")
     bar = tqdm(range(start, epochs), desc=desc, disable=not progress, file=sys.stdout, ascii=True,
                ncols=100, mininterval=10, initial=start, total=epochs)
     for epoch in bar:
@@ -101,18 +103,30 @@ def _fit(model, n_train, batch_loss, evaluate, *, epochs, lr, batch_size, weight
             row.update(evaluate())
         row.update(lr=opt.param_groups[-1]["lr"], seconds=time.perf_counter() - t0, diverged=diverged)
         rows.append(row)
+        if callback is not None and not diverged:
+            callback(epoch + 1, model)
+        if keep_best and not diverged:
+            best_so_far = [r[keep_best] for r in rows[:-1] if not r["diverged"]]
+            if not best_so_far or better(row[keep_best], max(best_so_far) if "acc" in keep_best else min(best_so_far)):
+                best_state = {k: v.detach().clone() for k, v in model.state_dict().items()}
         bar.set_postfix({k: f"{v:.4g}" for k, v in row.items() if k.startswith(("train_", "val_"))})
         if diverged:
             break
         if checkpoint is not None:
             Path(checkpoint).parent.mkdir(parents=True, exist_ok=True)
             torch.save({"model": model.state_dict(), "optimizer": opt.state_dict(),
-                        "scheduler": sched.state_dict() if sched is not None else None, "history": rows},
+                        "scheduler": sched.state_dict() if sched is not None else None, "history": rows,
+                        "best_state": best_state},
                        str(checkpoint) + ".tmp")
             Path(str(checkpoint) + ".tmp").replace(checkpoint)
     bar.close()
+    hist = pd.DataFrame(rows)
+    if keep_best and best_state is not None:
+        model.load_state_dict(best_state)
+        scores = hist[keep_best].where(~hist["diverged"])
+        hist["best"] = hist.index == (scores.idxmax() if "acc" in keep_best else scores.idxmin())
     model.eval()
-    return pd.DataFrame(rows)
+    return hist
 
 
 class _Eval:
@@ -126,13 +140,14 @@ class _Eval:
 
 
 def fit_autoencoder(model, train_x, val_x=None, *, epochs, lr, batch_size=256, weight_decay=1e-5, corrupt=None,
-                    seed=0, device=None, progress=True, schedule=None, checkpoint=None, desc="autoencoder"):
+                    seed=0, device=None, progress=True, schedule=None, checkpoint=None, callback=None, desc="autoencoder"):
     """Train ``model`` to reconstruct ``train_x`` with MSE; ``corrupt(batch)`` (optional) is applied
     to each input batch while the target stays clean (a denoising autoencoder).
 
     Returns a DataFrame per epoch: ``epoch, train_mse, val_mse, lr, seconds, diverged``.
     ``train_mse`` is the mean training loss over the epoch; ``val_mse`` compares
-    ``model(corrupt(val_x))`` (same corruption, fixed seed) with ``val_x``.
+    ``model(corrupt(val_x))`` (same corruption, fixed seed) with ``val_x``. ``callback(epoch, model)``
+    runs after every epoch (e.g. to keep snapshots).
     """
     _check_common(epochs, lr, batch_size, weight_decay, schedule)
     check_images("train_x", train_x)
@@ -161,22 +176,25 @@ def fit_autoencoder(model, train_x, val_x=None, *, epochs, lr, batch_size=256, w
 
     hist = _fit(model, len(x), batch_loss, _Eval(evaluate, ["val_mse"] if val_x is not None else []),
                 epochs=epochs, lr=lr, batch_size=batch_size, weight_decay=weight_decay, seed=seed, device=dev,
-                progress=progress, schedule=schedule, param_groups=None, checkpoint=checkpoint, desc=desc)
+                progress=progress, schedule=schedule, param_groups=None, checkpoint=checkpoint, desc=desc,
+                callback=callback)
     return hist.rename(columns={"train_loss": "train_mse"})
 
 
 def accuracy_and_loss(model, x, y, *, device=None, batch_size=2048):
     """``(mean cross-entropy, accuracy)`` of ``model``'s logits on ``(x, y)``."""
     logits = predict(model, x, device=device, batch_size=batch_size)
+    y = y.cpu()
     return F.cross_entropy(logits, y).item(), (logits.argmax(1) == y).float().mean().item()
 
 
 def fit_classifier(model, train_x, train_y, val_x=None, val_y=None, *, epochs, lr, batch_size=256,
                    weight_decay=0.0, augment=None, seed=0, device=None, progress=True, schedule=None,
-                   param_groups=None, checkpoint=None, label_smoothing=0.0, desc="classifier"):
+                   param_groups=None, checkpoint=None, label_smoothing=0.0, keep_best="val_acc", desc="classifier"):
     """Train ``model`` (logits out) with cross-entropy; ``augment(batch)`` is applied to training inputs.
 
-    Returns a DataFrame per epoch: ``epoch, train_loss, train_acc, val_loss, val_acc, lr, seconds, diverged``.
+    Returns a DataFrame per epoch: ``epoch, train_loss, train_acc, val_loss, val_acc, lr, seconds, diverged``
+    (and ``best``). With validation data the weights of the epoch with the best ``keep_best`` are kept.
     """
     _check_common(epochs, lr, batch_size, weight_decay, schedule)
     check_images("train_x", train_x)
@@ -201,4 +219,5 @@ def fit_classifier(model, train_x, train_y, val_x=None, val_y=None, *, epochs, l
 
     return _fit(model, len(x), batch_loss, _Eval(evaluate, ["val_loss", "val_acc"] if val_x is not None else []),
                 epochs=epochs, lr=lr, batch_size=batch_size, weight_decay=weight_decay, seed=seed, device=dev,
-                progress=progress, schedule=schedule, param_groups=param_groups, checkpoint=checkpoint, desc=desc)
+                progress=progress, schedule=schedule, param_groups=param_groups, checkpoint=checkpoint, desc=desc,
+                keep_best=keep_best if val_x is not None else None)

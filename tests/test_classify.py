@@ -1,0 +1,102 @@
+import numpy as np
+import pytest
+import torch
+
+from helpers import seed_everything
+from helpers.classify import classifier_from_autoencoder, freeze_encoder, label_efficiency, param_groups
+from helpers.data import balanced_subset
+from helpers.models import Autoencoder, EncoderClassifier, count_parameters, load_model, save_model
+from helpers.training import accuracy_and_loss, fit_classifier
+
+
+def test_head_construction_and_pretrained_weights():
+    ae = Autoencoder(6)
+    clf = classifier_from_autoencoder(ae, hidden=32)
+    assert clf(torch.rand(4, 1, 28, 28)).shape == (4, 10)
+    for a, b in zip(ae.encoder.state_dict().values(), clf.encoder.state_dict().values()):
+        assert torch.equal(a, b)
+    linears = [m for m in clf.head.modules() if isinstance(m, torch.nn.Linear)]
+    assert [(m.in_features, m.out_features) for m in linears] == [(6, 32), (32, 10)]
+    assert isinstance(EncoderClassifier(10, hidden=0).head, torch.nn.Identity)
+
+
+def test_frozen_vs_finetuned_parameter_counts():
+    clf = classifier_from_autoencoder(Autoencoder(10), hidden=64)
+    total = count_parameters(clf)
+    head = 10 * 64 + 64 + 64 * 10 + 10
+    freeze_encoder(clf)
+    assert count_parameters(clf) == head
+    assert count_parameters(clf, trainable_only=False) == total
+    assert len(param_groups(clf, 1e-3)) == 1
+    freeze_encoder(clf, False)
+    assert count_parameters(clf) == total
+    groups = param_groups(clf, 1e-3, 0.1)
+    assert [g["lr"] for g in groups] == [1e-4, 1e-3]
+
+
+def test_frozen_encoder_is_not_updated(mnist_train):
+    x, y = mnist_train
+    seed_everything(0)
+    clf = freeze_encoder(classifier_from_autoencoder(Autoencoder(10)))
+    before = [p.clone() for p in clf.encoder.parameters()]
+    head_before = [p.clone() for p in clf.head.parameters()]
+    fit_classifier(clf, x[:512], y[:512], epochs=1, lr=1e-2, batch_size=128, seed=0, device="cpu", progress=False)
+    assert all(torch.equal(a, b) for a, b in zip(before, clf.encoder.parameters()))
+    assert not all(torch.equal(a, b) for a, b in zip(head_before, clf.head.parameters()))
+
+
+def test_fit_classifier_learns(mnist_train, mnist_test):
+    x, y = mnist_train
+    seed_everything(0)
+    clf = EncoderClassifier(10, hidden=0)
+    hist = fit_classifier(clf, x[:3000], y[:3000], x[3000:3500], y[3000:3500], epochs=3, lr=3e-3, seed=0,
+                          device="cpu", progress=False)
+    assert {"train_loss", "train_acc", "val_loss", "val_acc"} <= set(hist.columns)
+    assert hist["val_acc"].iloc[-1] > 0.7
+
+
+def test_balanced_label_subsets(mnist_train):
+    _, y = mnist_train
+    for n in (100, 1000):
+        idx = balanced_subset(y.numpy(), n, seed=3)
+        assert len(idx) == n and len(set(idx.tolist())) == n
+        assert np.bincount(y.numpy()[idx], minlength=10).tolist() == [n // 10] * 10
+
+
+def test_label_efficiency_rows(mnist_train, mnist_test):
+    x, y = mnist_train
+    xt, yt = mnist_test
+    df = label_efficiency(Autoencoder(4), x[:2000], y[:2000], xt[:200], yt[:200], sizes=(100, 2000), seeds=(0, 1),
+                          seeds_large=(0,), large_from=1000, min_steps=3, epochs=1, device="cpu")
+    assert len(df) == (2 + 1) * 2
+    assert set(df["init"]) == {"pretrained", "scratch"}
+    assert df.loc[df.labels == 100, "seed"].nunique() == 2
+
+
+def test_saved_classifier_contract(tmp_path):
+    clf = classifier_from_autoencoder(Autoencoder(10))
+    save_model(clf, tmp_path / "clf.pt")
+    loaded = load_model(tmp_path / "clf.pt")
+    assert not loaded.training
+    x = torch.rand(7, 1, 28, 28)
+    out = loaded(x)
+    assert out.shape == (7, 10)
+    assert torch.allclose(out, clf.eval()(x))
+
+
+def test_classifier_length_mismatch():
+    with pytest.raises(ValueError, match="length"):
+        fit_classifier(EncoderClassifier(10, hidden=0), torch.rand(5, 1, 28, 28), torch.zeros(4, dtype=torch.long),
+                       epochs=1, lr=1e-3)
+
+
+def test_keep_best_restores_best_epoch(mnist_train):
+    x, y = mnist_train
+    seed_everything(0)
+    clf = EncoderClassifier(10, hidden=0)
+    hist = fit_classifier(clf, x[:1000], y[:1000], x[1000:1300], y[1000:1300], epochs=4, lr=3e-3, seed=0,
+                          device="cpu", progress=False)
+    assert hist["best"].sum() == 1
+    best_acc = hist.loc[hist["best"], "val_acc"].item()
+    assert best_acc == hist["val_acc"].max()
+    assert accuracy_and_loss(clf, x[1000:1300], y[1000:1300])[1] == pytest.approx(best_acc)

@@ -1,0 +1,60 @@
+import pytest
+import torch
+
+from helpers.corruption import Compose, GaussianNoise, RandomAffine, RandomRotation, SaltPepper, corrupt_fixed
+
+
+@pytest.fixture
+def batch(mnist_test):
+    return mnist_test[0][:64]
+
+
+@pytest.mark.parametrize("c", [GaussianNoise(0.3), GaussianNoise((0.1, 0.5)), SaltPepper(0.2), RandomRotation(30),
+                               Compose(GaussianNoise(0.2), RandomRotation(15))])
+def test_range_shape_determinism(batch, c):
+    out = c(batch)
+    assert out.shape == batch.shape and out.dtype == batch.dtype
+    assert out.min() >= 0 and out.max() <= 1
+    assert not torch.equal(out, batch)
+    assert torch.equal(corrupt_fixed(c, batch, seed=5), corrupt_fixed(c, batch, seed=5))
+    assert not torch.equal(corrupt_fixed(c, batch, seed=5), corrupt_fixed(c, batch, seed=6))
+
+
+def test_noise_level(batch):
+    x = torch.full((200, 1, 28, 28), 0.5)
+    assert (GaussianNoise(0.1)(x) - x).std().item() == pytest.approx(0.1, rel=0.05)
+    assert torch.equal(GaussianNoise(0.0)(batch), batch)
+
+
+def test_salt_pepper_rate():
+    x = torch.full((100, 1, 28, 28), 0.5)
+    out = SaltPepper(0.2)(x)
+    assert ((out == 0) | (out == 1)).float().mean().item() == pytest.approx(0.2, abs=0.01)
+
+
+def test_rotation_actually_rotates():
+    # a horizontal bar through the centre, rotated by 90 degrees, becomes a vertical bar
+    x = torch.zeros(1, 1, 28, 28)
+    x[..., 13:15, 4:24] = 1.0
+    out = RandomAffine.apply(x, torch.tensor([90.0]))
+    assert out[..., 4:24, 13:15].mean() > 0.8  # vertical bar present
+    assert out[..., 13:15, 4:10].mean() < 0.2  # horizontal arms gone
+    assert torch.allclose(RandomAffine.apply(x, torch.tensor([0.0])), x, atol=1e-5)  # 0 degrees: identity
+    assert torch.allclose(RandomAffine(0)(x), x, atol=1e-5)
+    bounded = RandomRotation(10)(x.repeat(50, 1, 1, 1))
+    assert (bounded[..., 13:15, 5:23].mean(dim=(1, 2, 3)) > 0.5).all()  # small angles keep the bar near horizontal
+
+
+def test_rotation_differs_per_image(batch):
+    same = batch[:1].repeat(8, 1, 1, 1)
+    out = RandomRotation(45)(same)
+    assert not torch.allclose(out[0], out[1])
+
+
+def test_bad_parameters():
+    with pytest.raises(ValueError, match="sigma"):
+        GaussianNoise(-0.1)
+    with pytest.raises(ValueError, match="p"):
+        SaltPepper(1.5)
+    with pytest.raises(ValueError, match="max_degrees"):
+        RandomAffine(-1)
