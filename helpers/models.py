@@ -158,14 +158,16 @@ class SmallCNN(Configurable):
     ``features(x)`` returns the penultimate 128-d activations used for the Frechet distance.
     """
 
-    def __init__(self, n_classes: int = 10):
-        super().__init__(n_classes=n_classes)
+    def __init__(self, n_classes: int = 10, width: int = 16):
+        check_positive("width", width, integer=True)
+        super().__init__(n_classes=n_classes, width=width)
+        w = width
         self.body = nn.Sequential(
-            nn.Conv2d(1, 32, 3, padding=1), nn.BatchNorm2d(32), nn.ReLU(True),
-            nn.Conv2d(32, 32, 3, padding=1), nn.BatchNorm2d(32), nn.ReLU(True), nn.MaxPool2d(2),
-            nn.Conv2d(32, 64, 3, padding=1), nn.BatchNorm2d(64), nn.ReLU(True),
-            nn.Conv2d(64, 64, 3, padding=1), nn.BatchNorm2d(64), nn.ReLU(True), nn.MaxPool2d(2),
-            nn.Flatten(), nn.Dropout(0.3), nn.Linear(64 * 7 * 7, 128), nn.ReLU(True),
+            nn.Conv2d(1, w, 3, padding=1), nn.BatchNorm2d(w), nn.ReLU(True),
+            nn.Conv2d(w, w, 3, padding=1), nn.BatchNorm2d(w), nn.ReLU(True), nn.MaxPool2d(2),
+            nn.Conv2d(w, 2 * w, 3, padding=1), nn.BatchNorm2d(2 * w), nn.ReLU(True),
+            nn.Conv2d(2 * w, 2 * w, 3, padding=1), nn.BatchNorm2d(2 * w), nn.ReLU(True), nn.MaxPool2d(2),
+            nn.Flatten(), nn.Dropout(0.3), nn.Linear(2 * w * 7 * 7, 128), nn.ReLU(True),
         )
         self.out = nn.Sequential(nn.Dropout(0.3), nn.Linear(128, n_classes))
 

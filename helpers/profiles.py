@@ -40,8 +40,8 @@ AUTOENCODER = {
 
 CLASSIFY = {
     # full: 54,000 training / 6,000 validation images; label-efficiency with 100 ... 60,000 labels
-    "full": dict(train_subset=None, val_size=6000, head_epochs=8, finetune_epochs=15, scratch_epochs=15,
-                 label_sizes=[100, 1000, 10000, 60000], label_seeds=[0, 1, 2], label_epochs=8, label_min_steps=500),
+    "full": dict(train_subset=None, val_size=6000, head_epochs=6, finetune_epochs=12, scratch_epochs=12,
+                 label_sizes=[100, 1000, 10000, 60000], label_seeds=[0, 1, 2], label_epochs=6, label_min_steps=500),
     "quick": dict(train_subset=2000, val_size=500, head_epochs=1, finetune_epochs=1, scratch_epochs=1,
                   label_sizes=[100, 1000], label_seeds=[0], label_epochs=1, label_min_steps=10),
 }
@@ -51,4 +51,11 @@ DENOISE = {
     # full: the seed's 40 epochs on 55,000 training images (5,000 held out to tune the baselines)
     "full": dict(train_subset=None, val_size=5000, epochs=40, pca_fit_images=20000, eval_images=10000),
     "quick": dict(train_subset=2000, val_size=500, epochs=2, pca_fit_images=2000, eval_images=1000),
+}
+
+
+GAN = {
+    # full: all 60,000 training images; FID/IS on 10,000 samples every 5 epochs
+    "full": dict(train_subset=None, epochs=30, eval_every=5, eval_samples=10000, clf_epochs=3),
+    "quick": dict(train_subset=2000, epochs=2, eval_every=1, eval_samples=1000, clf_epochs=1),
 }

@@ -3,10 +3,7 @@ from pathlib import Path
 
 import pytest
 
-REPO = Path(__file__).resolve().parents[1]
-# Tests use the real dataset; CI points MNIST_ROOT at ../shared/data. Never download in tests.
-os.environ.setdefault("MNIST_ROOT", str(REPO.parent / "shared" / "data"))
-os.environ["MNIST_DOWNLOAD"] = "0"
+# MNIST_ROOT and MNIST_DOWNLOAD=0 are set by the repository's top-level conftest.py.
 
 
 @pytest.fixture(scope="session")

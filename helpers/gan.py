@@ -1,0 +1,188 @@
+"""GAN training (non-saturating BCE, Adam) with checkpoint/resume, and sample-quality metrics."""
+from __future__ import annotations
+
+import sys
+import time
+import warnings
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import torch
+from scipy import linalg
+from torch.nn import functional as F
+from tqdm import tqdm
+
+from .data import batch_indices
+from .utils import check_positive, device as pick_device
+
+
+def to_gan_range(x: torch.Tensor) -> torch.Tensor:
+    """[0, 1] images -> [-1, 1] (the generator's Tanh range)."""
+    return x * 2 - 1
+
+
+def from_gan_range(x: torch.Tensor) -> torch.Tensor:
+    return (x + 1) / 2
+
+
+def make_optimizers(G, D, lr=2e-4, betas=(0.5, 0.999)):
+    """One Adam per network, each holding only that network's parameters."""
+    return torch.optim.Adam(G.parameters(), lr=lr, betas=betas), torch.optim.Adam(D.parameters(), lr=lr, betas=betas)
+
+
+def d_step(G, D, opt_d, real, real_label=1.0):
+    """One discriminator update on a real batch and as many generated images; returns the loss and
+    mean D(x), D(G(z)). ``real_label < 1`` is one-sided label smoothing."""
+    z = torch.randn(len(real), G.noise_dim, device=real.device)
+    with torch.no_grad():
+        fake = G(z)
+    logit_real, logit_fake = D(real), D(fake)
+    loss = (F.binary_cross_entropy_with_logits(logit_real, torch.full_like(logit_real, real_label))
+            + F.binary_cross_entropy_with_logits(logit_fake, torch.zeros_like(logit_fake)))
+    opt_d.zero_grad(set_to_none=True)
+    loss.backward()
+    opt_d.step()
+    return loss.detach(), torch.sigmoid(logit_real).mean().detach(), torch.sigmoid(logit_fake).mean().detach()
+
+
+def g_step(G, D, opt_g, batch_size, device):
+    """One non-saturating generator update (maximise log D(G(z))); D's weights are not stepped
+    and its gradients are cleared."""
+    z = torch.randn(batch_size, G.noise_dim, device=device)
+    logit = D(G(z))
+    loss = F.binary_cross_entropy_with_logits(logit, torch.ones_like(logit))
+    opt_g.zero_grad(set_to_none=True)
+    loss.backward()
+    opt_g.step()
+    D.zero_grad(set_to_none=True)
+    return loss.detach(), torch.sigmoid(logit).mean().detach()
+
+
+@torch.no_grad()
+def sample(G, n, *, seed=None, device=None, batch_size=2048, eval_mode=True):
+    """``n`` generator images in [-1, 1] (dropout off unless ``eval_mode=False``), on the CPU."""
+    dev = pick_device() if device is None else torch.device(device)
+    gen = torch.Generator().manual_seed(seed) if seed is not None else None
+    z = torch.randn(n, G.noise_dim, generator=gen)
+    was = G.training
+    G.to(dev).train(not eval_mode)
+    out = torch.cat([G(z[i : i + batch_size].to(dev)).cpu() for i in range(0, n, batch_size)])
+    G.train(was)
+    return out
+
+
+def train_gan(G, D, x, *, epochs, lr=2e-4, betas=(0.5, 0.999), batch_size=128, real_label=0.9, seed=0,
+              device=None, checkpoint=None, checkpoint_every=5, fixed_noise=None, evaluate=None, eval_every=5,
+              progress=True):
+    """Train ``G``/``D`` on images ``x`` in [-1, 1].
+
+    Logs per iteration (``g_loss, d_loss, d_real, d_fake``) and per epoch; keeps the fixed-noise
+    samples of every epoch; calls ``evaluate(G) -> dict`` every ``eval_every`` epochs (and at the end),
+    keeping the generator weights with the lowest ``fid`` seen. Every ``checkpoint_every`` epochs
+    everything is saved to ``checkpoint``; a rerun resumes from it. Returns a dict with ``iters``,
+    ``epochs`` (DataFrames), ``snapshots`` ({epoch: images}) and ``best_state``/``best_epoch``.
+    """
+    check_positive("epochs", epochs, integer=True)
+    check_positive("lr", lr)
+    check_positive("batch_size", batch_size, integer=True)
+    dev = pick_device() if device is None else torch.device(device)
+    G.to(dev), D.to(dev)
+    x = x.to(dev)
+    opt_g, opt_d = make_optimizers(G, D, lr, betas)
+    state = {"iters": [], "epochs": [], "snapshots": {}, "best_state": None, "best_epoch": None, "best_fid": float("inf")}
+    start = 0
+    if checkpoint is not None and Path(checkpoint).is_file():
+        ck = torch.load(checkpoint, map_location=dev, weights_only=False)
+        G.load_state_dict(ck["G"]), D.load_state_dict(ck["D"])
+        opt_g.load_state_dict(ck["opt_g"]), opt_d.load_state_dict(ck["opt_d"])
+        state, start = ck["state"], ck["epoch"]
+    bar = tqdm(range(start, epochs), desc="GAN", disable=not progress, file=sys.stdout, ascii=True, ncols=100,
+               mininterval=10, initial=start, total=epochs)
+    for epoch in bar:
+        t0 = time.perf_counter()
+        torch.manual_seed(seed + epoch)
+        gen = torch.Generator().manual_seed(seed + epoch)
+        G.train(), D.train()
+        logs = []
+        for idx in batch_indices(len(x), batch_size, shuffle=True, generator=gen):
+            real = x[idx.to(dev)]
+            d_loss, d_real, d_fake = d_step(G, D, opt_d, real, real_label)
+            g_loss, d_fake_g = g_step(G, D, opt_g, len(real), dev)
+            logs.append(torch.stack([g_loss, d_loss, d_real, d_fake]))
+        logs = torch.stack(logs).cpu().numpy()
+        it = pd.DataFrame(logs, columns=["g_loss", "d_loss", "d_real", "d_fake"])
+        it.insert(0, "epoch", epoch + 1)
+        state["iters"].append(it)
+        row = {"epoch": epoch + 1, **it.drop(columns="epoch").mean().to_dict(), "seconds": time.perf_counter() - t0}
+        if fixed_noise is not None:
+            G.eval()
+            with torch.no_grad():
+                state["snapshots"][epoch + 1] = G(fixed_noise.to(dev)).cpu()
+        if evaluate is not None and ((epoch + 1) % eval_every == 0 or epoch + 1 == epochs):
+            scores = evaluate(G)
+            row.update(scores)
+            if scores.get("fid", float("inf")) < state["best_fid"]:
+                state["best_fid"], state["best_epoch"] = scores["fid"], epoch + 1
+                state["best_state"] = {k: v.detach().cpu().clone() for k, v in G.state_dict().items()}
+        state["epochs"].append(row)
+        bar.set_postfix(g=f"{row['g_loss']:.3f}", d=f"{row['d_loss']:.3f}")
+        if checkpoint is not None and ((epoch + 1) % checkpoint_every == 0 or epoch + 1 == epochs):
+            Path(checkpoint).parent.mkdir(parents=True, exist_ok=True)
+            torch.save({"G": G.state_dict(), "D": D.state_dict(), "opt_g": opt_g.state_dict(),
+                        "opt_d": opt_d.state_dict(), "state": state, "epoch": epoch + 1}, str(checkpoint) + ".tmp")
+            Path(str(checkpoint) + ".tmp").replace(checkpoint)
+    bar.close()
+    G.eval(), D.eval()
+    return {"iters": pd.concat(state["iters"], ignore_index=True) if state["iters"] else pd.DataFrame(),
+            "epochs": pd.DataFrame(state["epochs"]), "snapshots": state["snapshots"],
+            "best_state": state["best_state"], "best_epoch": state["best_epoch"]}
+
+
+def frechet_distance(f1, f2) -> float:
+    """Frechet distance between Gaussians fitted to two feature sets ``(n, d)``."""
+    f1, f2 = np.asarray(f1, dtype=np.float64), np.asarray(f2, dtype=np.float64)
+    mu1, mu2 = f1.mean(0), f2.mean(0)
+    s1, s2 = np.cov(f1, rowvar=False), np.cov(f2, rowvar=False)
+    with warnings.catch_warnings():  # near-singular covariances (tiny sample sets) are handled below
+        warnings.simplefilter("ignore")
+        covmean = linalg.sqrtm(s1 @ s2)
+    if not np.isfinite(covmean).all():
+        eps = np.eye(len(s1)) * 1e-6
+        covmean = linalg.sqrtm((s1 + eps) @ (s2 + eps))
+    covmean = covmean.real
+    return float(((mu1 - mu2) ** 2).sum() + np.trace(s1) + np.trace(s2) - 2 * np.trace(covmean))
+
+
+def inception_score(probs, splits: int = 1) -> float:
+    """exp(E_x KL(p(y|x) || p(y))) from class probabilities ``(n, classes)``, averaged over ``splits``."""
+    probs = np.asarray(probs, dtype=np.float64)
+    scores = []
+    for part in np.array_split(probs, splits):
+        py = part.mean(0, keepdims=True)
+        kl = (part * (np.log(part + 1e-12) - np.log(py + 1e-12))).sum(1).mean()
+        scores.append(np.exp(kl))
+    return float(np.mean(scores))
+
+
+@torch.no_grad()
+def classifier_outputs(clf, images01, device=None, batch_size=2048):
+    """Penultimate features and softmax probabilities of ``clf`` (a SmallCNN) on images in [0, 1]."""
+    dev = pick_device() if device is None else torch.device(device)
+    clf.to(dev).eval()
+    feats, probs = [], []
+    for i in range(0, len(images01), batch_size):
+        b = images01[i : i + batch_size].to(dev)
+        f = clf.features(b)
+        feats.append(f.cpu())
+        probs.append(torch.softmax(clf.out(f), 1).cpu())
+    return torch.cat(feats).numpy(), torch.cat(probs).numpy()
+
+
+def sample_quality(clf, images01, ref_features, device=None, confident=0.9) -> dict:
+    """MNIST-FID against ``ref_features``, Inception Score, class histogram and confident fraction."""
+    feats, probs = classifier_outputs(clf, images01, device)
+    counts = np.bincount(probs.argmax(1), minlength=probs.shape[1])
+    return {"fid": frechet_distance(feats, ref_features), "is": inception_score(probs),
+            "confident": float((probs.max(1) >= confident).mean()),
+            "min_class_share": float(counts.min() / counts.sum()), "class_counts": counts.tolist()}

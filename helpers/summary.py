@@ -1,0 +1,41 @@
+"""Print the README's results table (ours vs the seed's) from ``results/*.json``.
+
+    python -m helpers.summary [results_dir]
+"""
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+from .artifacts import load_metrics
+
+ROWS = [
+    ("01 autoencoder", "best point (lr, latent dim) by 6-fold CV", lambda m: f"{m['best_lr']:g}, {m['best_latent_dim']}", "1e-3, 10"),
+    ("01 autoencoder", "CV mean val MSE ± std (best point)", lambda m: f"{m['cv_val_mse_mean']:.5f} ± {m['cv_val_mse_std']:.5f}", "0.013522"),
+    ("01 autoencoder", "CV mean train MSE ± std (best point)", lambda m: f"{m['cv_train_mse_mean']:.5f} ± {m['cv_train_mse_std']:.5f}", "0.014326"),
+    ("01 autoencoder", "test MSE of the final model", lambda m: f"{m['test_mse']:.5f}", "— (0.0135 val)"),
+    ("01 autoencoder", "test MSE of PCA, same number of components", lambda m: f"{m['pca_test_mse']:.5f}", "—"),
+    ("02 classification", "fine-tuned pretrained encoder, test accuracy", lambda m: f"{m['finetuned_test_accuracy']:.2%}", "98.369%"),
+    ("02 classification", "frozen encoder + head, test accuracy", lambda m: f"{m['frozen_head_test_accuracy']:.2%}", "—"),
+    ("02 classification", "latent-10 encoder from scratch, test accuracy", lambda m: f"{m['latent10_scratch_test_accuracy']:.2%}", "—"),
+    ("02 classification", "100 labels: pretrained / scratch", lambda m: f"{m['label_eff_100_pretrained']:.1%} / {m['label_eff_100_scratch']:.1%}", "—"),
+    ("03 denoising", "train / val loss (MSE vs clean) at the last epoch", lambda m: f"{m['train_loss']:.5f} / {m['val_loss']:.5f}", "0.058499 / 0.058079"),
+    ("03 denoising", "PSNR at σ=0.3: denoiser / best classical (PCA)", lambda m: f"{m['psnr_noise σ=0.3_denoising AE']:.1f} dB / {m['psnr_noise σ=0.3_PCA projection']:.1f} dB", "—"),
+]
+FILES = {"01 autoencoder": "01_autoencoder", "02 classification": "02_classification", "03 denoising": "03_denoising"}
+
+
+def table(results_dir="results") -> str:
+    lines = ["| part | quantity | ours | seed |", "| --- | --- | --- | --- |"]
+    for part, what, fmt, seed in ROWS:
+        m = load_metrics(results_dir, FILES[part])
+        try:
+            ours = fmt(m)
+        except KeyError:
+            ours = "not run yet"
+        lines.append(f"| {part} | {what} | {ours} | {seed} |")
+    return "\n".join(lines)
+
+
+if __name__ == "__main__":
+    print(table(Path(sys.argv[1]) if len(sys.argv) > 1 else Path("results")))

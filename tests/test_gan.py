@@ -1,0 +1,83 @@
+import numpy as np
+import pytest
+import torch
+
+from helpers import seed_everything
+from helpers.gan import (d_step, frechet_distance, g_step, inception_score, make_optimizers, sample, to_gan_range,
+                         train_gan)
+from helpers.models import Discriminator, Generator, load_model, save_model
+
+
+def _nets():
+    seed_everything(0)
+    return Generator(16, hidden=(32, 64)), Discriminator(hidden=(64, 32))
+
+
+def _snap(m):
+    return [p.detach().clone() for p in m.parameters()]
+
+
+def _changed(before, m):
+    return [not torch.equal(a, b) for a, b in zip(before, m.parameters())]
+
+
+def test_steps_finite_and_each_net_updated_only_by_its_optimizer(mnist_train):
+    G, D = _nets()
+    opt_g, opt_d = make_optimizers(G, D)
+    assert {id(p) for g in opt_g.param_groups for p in g["params"]} == {id(p) for p in G.parameters()}
+    assert {id(p) for g in opt_d.param_groups for p in g["params"]} == {id(p) for p in D.parameters()}
+    real = to_gan_range(mnist_train[0][:64])
+    g0, d0 = _snap(G), _snap(D)
+    d_loss, d_real, d_fake = d_step(G, D, opt_d, real, 0.9)
+    assert torch.isfinite(d_loss) and 0 < d_real < 1 and 0 < d_fake < 1
+    assert all(_changed(d0, D)) and not any(_changed(g0, G))
+    g1, d1 = _snap(G), _snap(D)
+    g_loss, _ = g_step(G, D, opt_g, 64, "cpu")
+    assert torch.isfinite(g_loss)
+    assert all(_changed(g1, G)) and not any(_changed(d1, D))
+    assert all(p.grad is None for p in D.parameters())
+
+
+def test_resume_from_checkpoint(mnist_train, tmp_path):
+    x = to_gan_range(mnist_train[0][:256])
+    noise = torch.randn(4, 16)
+    G, D = _nets()
+    full = train_gan(G, D, x, epochs=3, batch_size=64, seed=0, device="cpu", fixed_noise=noise, progress=False)
+    ck = tmp_path / "gan.pt"
+    G2, D2 = _nets()
+    train_gan(G2, D2, x, epochs=2, batch_size=64, seed=0, device="cpu", checkpoint=ck, checkpoint_every=1,
+              fixed_noise=noise, progress=False)  # interrupted after epoch 2
+    G3, D3 = _nets()
+    resumed = train_gan(G3, D3, x, epochs=3, batch_size=64, seed=0, device="cpu", checkpoint=ck, checkpoint_every=1,
+                        fixed_noise=noise, progress=False)
+    assert len(resumed["iters"]) == len(full["iters"]) and sorted(resumed["snapshots"]) == [1, 2, 3]
+    for a, b in zip(G.state_dict().values(), G3.state_dict().values()):
+        assert torch.allclose(a, b)
+    np.testing.assert_allclose(resumed["iters"]["g_loss"], full["iters"]["g_loss"], rtol=1e-5)
+
+
+def test_fid_identical_near_zero_and_shift_larger():
+    rng = np.random.default_rng(0)
+    f = rng.normal(size=(2000, 8))
+    assert abs(frechet_distance(f, f)) < 1e-6
+    assert frechet_distance(f, f + 0.5) == pytest.approx(8 * 0.25, rel=1e-3)
+    assert frechet_distance(f, f + 1.0) > frechet_distance(f, f + 0.5)
+
+
+def test_inception_score_bounds():
+    constant = np.tile(np.eye(10)[3], (100, 1))
+    assert inception_score(constant) == pytest.approx(1.0)
+    spread = np.eye(10)[np.arange(1000) % 10]
+    assert inception_score(spread) == pytest.approx(10.0, rel=1e-6)
+    uniform = np.full((100, 10), 0.1)
+    assert inception_score(uniform) == pytest.approx(1.0)
+
+
+def test_saved_generator_contract(tmp_path):
+    G, _ = _nets()
+    save_model(G, tmp_path / "g.pt")
+    g = load_model(tmp_path / "g.pt")
+    assert not g.training and g.noise_dim == 16
+    out = g(torch.randn(5, g.noise_dim))
+    assert out.shape == (5, 1, 28, 28) and out.min() >= -1 and out.max() <= 1
+    assert torch.equal(sample(g, 3, seed=1, device="cpu"), sample(g, 3, seed=1, device="cpu"))
