@@ -1,0 +1,59 @@
+"""The headless quick-profile run of all notebooks and the PDF made from it."""
+import shutil
+import subprocess
+
+import nbformat
+import pytest
+from nbformat.v4 import new_code_cell, new_notebook, new_output
+
+from helpers import report
+from helpers.pdf import build_pdf
+
+PARTS = ["Part 1", "Part 2", "Part 3", "Part 4"]
+
+
+def test_tidy_keeps_final_progress_state(tmp_path):
+    nb = new_notebook()
+    cell = new_code_cell("x")
+    cell.outputs = [new_output("stream", name="stdout", text="bar 10%\rbar 50%\r"),
+                    new_output("stream", name="stdout", text="bar 100%\ndone\n")]
+    nb.cells.append(cell)
+    path = tmp_path / "n.ipynb"
+    nbformat.write(nb, path)
+    report.tidy(path)
+    out = nbformat.read(path, as_version=4).cells[0].outputs
+    assert len(out) == 1 and out[0].text == "bar 100%\ndone\n"
+
+
+def test_bad_profile():
+    with pytest.raises(ValueError, match="profile"):
+        report.run("medium")
+
+
+@pytest.fixture(scope="module")
+def quick_run(tmp_path_factory):
+    out = tmp_path_factory.mktemp("quick_notebooks")
+    return report.run("quick", out_dir=out, timeout=900)
+
+
+def test_quick_run_executes_all_notebooks(quick_run):
+    assert [p.stem for p in quick_run] == report.NOTEBOOKS
+    for path in quick_run:
+        nb = nbformat.read(path, as_version=4)
+        assert nb.metadata["papermill"]["exception"] is None
+        code = [c for c in nb.cells if c.cell_type == "code"]
+        assert all(c.execution_count for c in code), f"{path.name}: a cell did not run"
+        assert any(o.get("output_type") == "display_data" and "image/png" in o.get("data", {})
+                   for c in code for o in c.outputs), f"{path.name}: no figure"
+
+
+def test_pdf_of_quick_run(quick_run, tmp_path):
+    pdf = build_pdf(quick_run, tmp_path / "report.pdf", profile="quick")
+    text = subprocess.run(["pdftotext", str(pdf), "-"], capture_output=True, text=True, check=True).stdout
+    for part in PARTS:
+        assert part in text
+    assert "Contents" in text and "Traceback" not in text
+    info = subprocess.run(["pdfinfo", str(pdf)], capture_output=True, text=True, check=True).stdout
+    assert int(next(l.split()[-1] for l in info.splitlines() if l.startswith("Pages:"))) >= 10
+    images = subprocess.run(["pdfimages", "-list", str(pdf)], capture_output=True, text=True, check=True).stdout
+    assert len(images.splitlines()) - 2 >= 15  # the figures are embedded
