@@ -105,7 +105,7 @@ class EncoderClassifier(Configurable):
         if hidden == 0:
             self.head = nn.Identity()
         else:
-            self.head = nn.Sequential(nn.ReLU(), nn.Dropout(dropout), nn.Linear(latent_dim, hidden), nn.ReLU(True),
+            self.head = nn.Sequential(nn.Dropout(dropout), nn.Linear(latent_dim, hidden), nn.ReLU(True),
                                       nn.Dropout(dropout), nn.Linear(hidden, n_classes))
 
     def forward(self, x):

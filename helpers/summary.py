@@ -1,6 +1,7 @@
-"""Print the README's results table (ours vs the seed's) from ``results/*.json``.
+"""The README's results table (ours vs the seed's), regenerated from ``results/*.json``.
 
-    python -m helpers.summary [results_dir]
+    python -m helpers.summary            # print the table
+    python -m helpers.summary --update   # rewrite it in README.md between the results markers
 """
 from __future__ import annotations
 
@@ -21,8 +22,13 @@ ROWS = [
     ("02 classification", "100 labels: pretrained / scratch", lambda m: f"{m['label_eff_100_pretrained']:.1%} / {m['label_eff_100_scratch']:.1%}", "—"),
     ("03 denoising", "train / val loss (MSE vs clean) at the last epoch", lambda m: f"{m['train_loss']:.5f} / {m['val_loss']:.5f}", "0.058499 / 0.058079"),
     ("03 denoising", "PSNR at σ=0.3: denoiser / best classical (PCA)", lambda m: f"{m['psnr_noise σ=0.3_denoising AE']:.1f} dB / {m['psnr_noise σ=0.3_PCA projection']:.1f} dB", "—"),
+    ("04 GAN", "final epoch mean loss: generator / discriminator", lambda m: f"{m['g_loss_last']:.4f} / {m['d_loss_last']:.4f}", "1.3827 / 0.4937"),
+    ("04 GAN", "Inception Score (scoring CNN) / real data", lambda m: f"{m['is']:.2f} / {m['real_is']:.2f}", "— (seed-like MLP GAN, 50 epochs: about 7.4)"),
+    ("04 GAN", "MNIST-FID / real data", lambda m: f"{m['fid']:.2f} / {m['real_fid']:.2f}", "—"),
+    ("04 GAN", "smallest class share of 10,000 samples", lambda m: f"{m['min_class_share']:.1%}", "—"),
 ]
-FILES = {"01 autoencoder": "01_autoencoder", "02 classification": "02_classification", "03 denoising": "03_denoising"}
+FILES = {"01 autoencoder": "01_autoencoder", "02 classification": "02_classification", "03 denoising": "03_denoising",
+         "04 GAN": "04_gan"}
 
 
 def table(results_dir="results") -> str:
@@ -37,5 +43,21 @@ def table(results_dir="results") -> str:
     return "\n".join(lines)
 
 
+START, END = "<!-- results:start -->", "<!-- results:end -->"
+
+
+def update_readme(readme="README.md", results_dir="results") -> None:
+    """Replace the text between the results markers of ``readme`` with a fresh table."""
+    text = Path(readme).read_text()
+    if START not in text or END not in text:
+        raise ValueError(f"{readme} has no {START} ... {END} block")
+    head, rest = text.split(START, 1)
+    _, tail = rest.split(END, 1)
+    Path(readme).write_text(f"{head}{START}\n{table(results_dir)}\n{END}{tail}")
+
+
 if __name__ == "__main__":
-    print(table(Path(sys.argv[1]) if len(sys.argv) > 1 else Path("results")))
+    if "--update" in sys.argv:
+        update_readme()
+    else:
+        print(table())

@@ -57,3 +57,20 @@ def test_pdf_of_quick_run(quick_run, tmp_path):
     assert int(next(l.split()[-1] for l in info.splitlines() if l.startswith("Pages:"))) >= 10
     images = subprocess.run(["pdfimages", "-list", str(pdf)], capture_output=True, text=True, check=True).stdout
     assert len(images.splitlines()) - 2 >= 15  # the figures are embedded
+
+
+def test_summary_table_from_results(tmp_path):
+    from helpers.artifacts import save_metrics
+    from helpers.summary import END, START, table, update_readme
+
+    assert "not run yet" in table(tmp_path)
+    save_metrics(tmp_path, "01_autoencoder", {"best_lr": 0.01, "best_latent_dim": 8, "cv_val_mse_mean": 0.02,
+                                              "cv_val_mse_std": 0.001, "cv_train_mse_mean": 0.03, "cv_train_mse_std": 0.002,
+                                              "test_mse": 0.0123456, "pca_test_mse": 0.03})
+    t = table(tmp_path)
+    assert "| 01 autoencoder | test MSE of the final model | 0.01235 |" in t
+    readme = tmp_path / "README.md"
+    readme.write_text(f"intro\n{START}\nSTALE TABLE\n{END}\nrest\n")
+    update_readme(readme, tmp_path)
+    text = readme.read_text()
+    assert "STALE TABLE" not in text and "0.01235" in text and text.startswith("intro") and text.endswith("rest\n")
