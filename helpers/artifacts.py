@@ -22,7 +22,10 @@ def load_or_train(path, config: dict, train, **meta):
     hist_path = path.with_suffix(".history.csv")
     key = config_key(config)
     if path.is_file() and hist_path.is_file():
-        model, saved = load_model(path, with_meta=True)
+        try:
+            model, saved = load_model(path, with_meta=True)
+        except (RuntimeError, TypeError, ValueError):  # saved by an older architecture: stale
+            saved = {}
         if saved.get("config_key") == key:
             return model, pd.read_csv(hist_path), True
     model, hist = train()
