@@ -66,7 +66,6 @@ def sample_gaussian(model, z_train, n=32, seed=0):
     z = torch.as_tensor(np.asarray(z_train), dtype=torch.float64)
     mean, cov = z.mean(0), torch.cov(z.T)
     dist = torch.distributions.MultivariateNormal(mean, covariance_matrix=cov + 1e-6 * torch.eye(len(mean), dtype=z.dtype))
-    gen = torch.Generator().manual_seed(seed)
     with torch.random.fork_rng(devices=[]):
         torch.manual_seed(seed)
         samples = dist.sample((n,)).float()
