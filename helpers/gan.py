@@ -11,6 +11,7 @@ import pandas as pd
 import torch
 from scipy import linalg
 from torch.nn import functional as F
+from torch.optim.swa_utils import AveragedModel, get_ema_multi_avg_fn
 from tqdm import tqdm
 
 from .data import batch_indices
@@ -72,30 +73,39 @@ def sample(G, n, *, seed=None, device=None, batch_size=2048, eval_mode=True):
     return out
 
 
-def train_gan(G, D, x, *, epochs, lr=2e-4, betas=(0.5, 0.999), batch_size=128, real_label=0.9, seed=0,
-              device=None, checkpoint=None, checkpoint_every=5, fixed_noise=None, evaluate=None, eval_every=5,
+def train_gan(G, D, x, *, epochs, lr=2e-4, betas=(0.5, 0.999), batch_size=128, real_label=0.9, ema_decay=None,
+              seed=0, device=None, checkpoint=None, checkpoint_every=5, fixed_noise=None, evaluate=None, eval_every=5,
               progress=True):
     """Train ``G``/``D`` on images ``x`` in [-1, 1].
 
     Logs per iteration (``g_loss, d_loss, d_real, d_fake``) and per epoch; keeps the fixed-noise
     samples of every epoch; calls ``evaluate(G) -> dict`` every ``eval_every`` epochs (and at the end),
-    keeping the generator weights with the lowest ``fid`` seen. Every ``checkpoint_every`` epochs
-    everything is saved to ``checkpoint``; a rerun resumes from it. Returns a dict with ``iters``,
-    ``epochs`` (DataFrames), ``snapshots`` ({epoch: images}) and ``best_state``/``best_epoch``.
+    keeping the generator weights with the lowest ``fid`` seen. With ``ema_decay`` (e.g. 0.999) an
+    exponential moving average of the generator's weights is kept; it is the generator that is
+    snapshot, evaluated and kept, and the raw generator's scores are logged beside as ``<name>_raw``.
+    Every ``checkpoint_every`` epochs everything is saved to ``checkpoint``; a rerun resumes from it.
+    Returns a dict with ``iters``, ``epochs`` (DataFrames), ``snapshots`` ({epoch: images}),
+    ``best_state``/``best_epoch``, ``last_state`` (the raw generator) and ``ema_state`` (or None).
     """
     check_positive("epochs", epochs, integer=True)
     check_positive("lr", lr)
     check_positive("batch_size", batch_size, integer=True)
+    if ema_decay is not None and not 0 < ema_decay < 1:
+        raise ValueError(f"ema_decay must be in (0, 1) or None, got {ema_decay!r}")
     dev = pick_device() if device is None else torch.device(device)
     G.to(dev), D.to(dev)
     x = x.to(dev)
     opt_g, opt_d = make_optimizers(G, D, lr, betas)
+    ema = AveragedModel(G, multi_avg_fn=get_ema_multi_avg_fn(ema_decay), use_buffers=True) if ema_decay else None
+    shown = ema.module if ema is not None else G  # the generator that is snapshot, scored and kept
     state = {"iters": [], "epochs": [], "snapshots": {}, "best_state": None, "best_epoch": None, "best_fid": float("inf")}
     start = 0
     if checkpoint is not None and Path(checkpoint).is_file():
         ck = torch.load(checkpoint, map_location=dev, weights_only=False)
         G.load_state_dict(ck["G"]), D.load_state_dict(ck["D"])
         opt_g.load_state_dict(ck["opt_g"]), opt_d.load_state_dict(ck["opt_d"])
+        if ema is not None:
+            ema.load_state_dict(ck["ema"])
         state, start = ck["state"], ck["epoch"]
     bar = tqdm(range(start, epochs), desc="GAN", disable=not progress, file=sys.stdout, ascii=True, ncols=100,
                mininterval=10, initial=start, total=epochs)
@@ -109,6 +119,8 @@ def train_gan(G, D, x, *, epochs, lr=2e-4, betas=(0.5, 0.999), batch_size=128, r
             real = x[idx.to(dev)]
             d_loss, d_real, d_fake = d_step(G, D, opt_d, real, real_label)
             g_loss, d_fake_g = g_step(G, D, opt_g, len(real), dev)
+            if ema is not None:
+                ema.update_parameters(G)
             logs.append(torch.stack([g_loss, d_loss, d_real, d_fake]))
         logs = torch.stack(logs).cpu().numpy()
         it = pd.DataFrame(logs, columns=["g_loss", "d_loss", "d_real", "d_fake"])
@@ -116,27 +128,35 @@ def train_gan(G, D, x, *, epochs, lr=2e-4, betas=(0.5, 0.999), batch_size=128, r
         state["iters"].append(it)
         row = {"epoch": epoch + 1, **it.drop(columns="epoch").mean().to_dict(), "seconds": time.perf_counter() - t0}
         if fixed_noise is not None:
-            G.eval()
+            shown.eval()
             with torch.no_grad():
-                state["snapshots"][epoch + 1] = G(fixed_noise.to(dev)).cpu()
+                state["snapshots"][epoch + 1] = shown(fixed_noise.to(dev)).cpu()
         if evaluate is not None and ((epoch + 1) % eval_every == 0 or epoch + 1 == epochs):
-            scores = evaluate(G)
+            scores = evaluate(shown)
             row.update(scores)
+            if ema is not None:
+                row.update({f"{k}_raw": v for k, v in evaluate(G).items()})
             if scores.get("fid", float("inf")) < state["best_fid"]:
                 state["best_fid"], state["best_epoch"] = scores["fid"], epoch + 1
-                state["best_state"] = {k: v.detach().cpu().clone() for k, v in G.state_dict().items()}
+                state["best_state"] = _cpu_state(shown)
         state["epochs"].append(row)
         bar.set_postfix(g=f"{row['g_loss']:.3f}", d=f"{row['d_loss']:.3f}")
         if checkpoint is not None and ((epoch + 1) % checkpoint_every == 0 or epoch + 1 == epochs):
             Path(checkpoint).parent.mkdir(parents=True, exist_ok=True)
             torch.save({"G": G.state_dict(), "D": D.state_dict(), "opt_g": opt_g.state_dict(),
-                        "opt_d": opt_d.state_dict(), "state": state, "epoch": epoch + 1}, str(checkpoint) + ".tmp")
+                        "opt_d": opt_d.state_dict(), "ema": ema.state_dict() if ema is not None else None,
+                        "state": state, "epoch": epoch + 1}, str(checkpoint) + ".tmp")
             Path(str(checkpoint) + ".tmp").replace(checkpoint)
     bar.close()
     G.eval(), D.eval()
     return {"iters": pd.concat(state["iters"], ignore_index=True) if state["iters"] else pd.DataFrame(),
             "epochs": pd.DataFrame(state["epochs"]), "snapshots": state["snapshots"],
-            "best_state": state["best_state"], "best_epoch": state["best_epoch"]}
+            "best_state": state["best_state"], "best_epoch": state["best_epoch"], "last_state": _cpu_state(G),
+            "ema_state": _cpu_state(ema.module) if ema is not None else None}
+
+
+def _cpu_state(module) -> dict:
+    return {k: v.detach().cpu().clone() for k, v in module.state_dict().items()}
 
 
 def frechet_distance(f1, f2) -> float:

@@ -25,21 +25,31 @@ class Configurable(nn.Module):
         self.config = dict(config)
 
 
+def _check_widths(channels, hidden):
+    channels = tuple(int(c) for c in channels)
+    if len(channels) != 3 or min(channels) < 1:
+        raise ValueError(f"channels must be three positive ints, got {channels!r}")
+    check_positive("hidden", hidden, integer=True)
+    return channels
+
+
 @register
 class Encoder(Configurable):
-    """Conv 1->8->16->32 (3x3, stride 2), Linear 288->64->``latent_dim``."""
+    """Conv 1->8->16->32 (3x3, stride 2), Linear 288->64->``latent_dim`` (the seed's widths;
+    ``channels`` and ``hidden`` widen it)."""
 
-    def __init__(self, latent_dim: int = 10):
+    def __init__(self, latent_dim: int = 10, channels=(8, 16, 32), hidden: int = 64):
         check_positive("latent_dim", latent_dim, integer=True)
-        super().__init__(latent_dim=latent_dim)
+        c1, c2, c3 = _check_widths(channels, hidden)
+        super().__init__(latent_dim=latent_dim, channels=[c1, c2, c3], hidden=hidden)
         self.latent_dim = latent_dim
         self.net = nn.Sequential(
-            nn.Conv2d(1, 8, 3, stride=2, padding=1), nn.ReLU(True),
-            nn.Conv2d(8, 16, 3, stride=2, padding=1), nn.ReLU(True),
-            nn.Conv2d(16, 32, 3, stride=2, padding=0), nn.ReLU(True),
+            nn.Conv2d(1, c1, 3, stride=2, padding=1), nn.ReLU(True),
+            nn.Conv2d(c1, c2, 3, stride=2, padding=1), nn.ReLU(True),
+            nn.Conv2d(c2, c3, 3, stride=2, padding=0), nn.ReLU(True),
             nn.Flatten(),
-            nn.Linear(288, 64), nn.ReLU(True),
-            nn.Linear(64, latent_dim),
+            nn.Linear(9 * c3, hidden), nn.ReLU(True),
+            nn.Linear(hidden, latent_dim),
         )
 
     def forward(self, x):
@@ -50,16 +60,17 @@ class Encoder(Configurable):
 class Decoder(Configurable):
     """Mirror of :class:`Encoder`; ends in a sigmoid, output ``(N, 1, 28, 28)``."""
 
-    def __init__(self, latent_dim: int = 10):
+    def __init__(self, latent_dim: int = 10, channels=(8, 16, 32), hidden: int = 64):
         check_positive("latent_dim", latent_dim, integer=True)
-        super().__init__(latent_dim=latent_dim)
+        c1, c2, c3 = _check_widths(channels, hidden)
+        super().__init__(latent_dim=latent_dim, channels=[c1, c2, c3], hidden=hidden)
         self.net = nn.Sequential(
-            nn.Linear(latent_dim, 64), nn.ReLU(True),
-            nn.Linear(64, 288), nn.ReLU(True),
-            nn.Unflatten(1, (32, 3, 3)),
-            nn.ConvTranspose2d(32, 16, 3, stride=2), nn.ReLU(True),
-            nn.ConvTranspose2d(16, 8, 3, stride=2, padding=1, output_padding=1), nn.ReLU(True),
-            nn.ConvTranspose2d(8, 1, 3, stride=2, padding=1, output_padding=1),
+            nn.Linear(latent_dim, hidden), nn.ReLU(True),
+            nn.Linear(hidden, 9 * c3), nn.ReLU(True),
+            nn.Unflatten(1, (c3, 3, 3)),
+            nn.ConvTranspose2d(c3, c2, 3, stride=2), nn.ReLU(True),
+            nn.ConvTranspose2d(c2, c1, 3, stride=2, padding=1, output_padding=1), nn.ReLU(True),
+            nn.ConvTranspose2d(c1, 1, 3, stride=2, padding=1, output_padding=1),
             nn.Sigmoid(),
         )
 
@@ -69,14 +80,15 @@ class Decoder(Configurable):
 
 @register
 class Autoencoder(Configurable):
-    """Encoder + decoder with a ``latent_dim``-dimensional code."""
+    """Encoder + decoder with a ``latent_dim``-dimensional code (seed's widths by default)."""
 
-    def __init__(self, latent_dim: int = 10):
+    def __init__(self, latent_dim: int = 10, channels=(8, 16, 32), hidden: int = 64):
         check_positive("latent_dim", latent_dim, integer=True)
-        super().__init__(latent_dim=latent_dim)
+        channels = _check_widths(channels, hidden)
+        super().__init__(latent_dim=latent_dim, channels=list(channels), hidden=hidden)
         self.latent_dim = latent_dim
-        self.encoder = Encoder(latent_dim)
-        self.decoder = Decoder(latent_dim)
+        self.encoder = Encoder(latent_dim, channels, hidden)
+        self.decoder = Decoder(latent_dim, channels, hidden)
 
     def encode(self, x):
         return self.encoder(x)

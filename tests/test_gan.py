@@ -56,6 +56,34 @@ def test_resume_from_checkpoint(mnist_train, tmp_path):
     np.testing.assert_allclose(resumed["iters"]["g_loss"], full["iters"]["g_loss"], rtol=1e-5)
 
 
+def test_ema_generator_is_scored_kept_and_resumed(mnist_train, tmp_path):
+    x = to_gan_range(mnist_train[0][:256])
+    seen = []
+
+    def evaluate(g):
+        seen.append(g)
+        return {"fid": -float(len(seen))}  # improves at every call: the last epoch is the best
+
+    G, D = _nets()
+    full = train_gan(G, D, x, epochs=2, batch_size=64, ema_decay=0.9, seed=0, device="cpu", evaluate=evaluate,
+                     eval_every=1, progress=False)
+    assert seen[0] is not G and seen[1] is G  # the averaged generator first, then the raw one
+    assert {"fid", "fid_raw"} <= set(full["epochs"].columns)
+    assert any(not torch.equal(full["ema_state"][k], v) for k, v in full["last_state"].items())
+    assert full["best_epoch"] == 2 and all(torch.equal(full["ema_state"][k], v) for k, v in full["best_state"].items())
+    ck = tmp_path / "gan.pt"
+    G2, D2 = _nets()
+    train_gan(G2, D2, x, epochs=1, batch_size=64, ema_decay=0.9, seed=0, device="cpu", checkpoint=ck,
+              checkpoint_every=1, progress=False)
+    G3, D3 = _nets()
+    resumed = train_gan(G3, D3, x, epochs=2, batch_size=64, ema_decay=0.9, seed=0, device="cpu", checkpoint=ck,
+                        checkpoint_every=1, progress=False)
+    for k, v in full["ema_state"].items():
+        assert torch.allclose(v, resumed["ema_state"][k], atol=1e-6)
+    with pytest.raises(ValueError, match="ema_decay"):
+        train_gan(G, D, x, epochs=1, ema_decay=1.5, progress=False)
+
+
 def test_fid_identical_near_zero_and_shift_larger():
     rng = np.random.default_rng(0)
     f = rng.normal(size=(2000, 8))
