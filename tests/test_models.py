@@ -33,7 +33,18 @@ def test_gan_shapes():
     assert [m.out_features for m in Discriminator(hidden=(64, 32)).modules() if isinstance(m, torch.nn.Linear)] == [64, 32, 1]
 
 
-@pytest.mark.parametrize("make", [lambda: Autoencoder(4), lambda: Generator(16, hidden=(32, 64)),
+def test_widened_autoencoder():
+    ae = Autoencoder(24, channels=(4, 8, 12), hidden=40)
+    convs = [m.out_channels for m in ae.encoder.modules() if isinstance(m, torch.nn.Conv2d)]
+    assert convs == [4, 8, 12] and ae.encoder.net[-1].in_features == 40
+    assert ae(torch.rand(2, 1, 28, 28)).shape == (2, 1, 28, 28) and ae.encode(torch.rand(2, 1, 28, 28)).shape == (2, 24)
+    with pytest.raises(ValueError, match="channels"):
+        Autoencoder(8, channels=(8, 16))
+    with pytest.raises(ValueError, match="hidden"):
+        Autoencoder(8, hidden=0)
+
+
+@pytest.mark.parametrize("make", [lambda: Autoencoder(4), lambda: Autoencoder(6, channels=(4, 8, 16), hidden=32), lambda: Generator(16, hidden=(32, 64)),
                                   lambda: Discriminator(), lambda: EncoderClassifier(10, hidden=0),
                                   lambda: EncoderClassifier(6, hidden=32), lambda: SmallCNN()])
 def test_save_load_roundtrip(tmp_path, make):
