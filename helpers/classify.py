@@ -37,9 +37,10 @@ def param_groups(model: EncoderClassifier, lr: float, encoder_lr_factor: float =
 
 def label_efficiency(autoencoder, x_train, y_train, x_test, y_test, *, sizes=(100, 1000, 10000, 60000),
                      seeds=(0, 1, 2), seeds_large=(0,), large_from=10000, min_steps=600, epochs=10, batch_size=128, lr=3e-3,
-                     hidden=64, augment=None, device=None, progress=False):
+                     hidden=64, encoder_lr_factor=0.3, augment=None, device=None, progress=False):
     """Test accuracy of the fine-tuned pretrained encoder vs the same network from random init,
-    trained on balanced subsets of ``sizes`` labels. Subsets smaller than ``large_from`` use
+    trained on balanced subsets of ``sizes`` labels (the pretrained encoder at ``encoder_lr_factor``
+    times the head's learning rate). Subsets smaller than ``large_from`` use
     ``seeds``, larger ones ``seeds_large``; each run takes at least ``min_steps`` optimizer steps."""
     rows = []
     for n in sizes:
@@ -52,7 +53,7 @@ def label_efficiency(autoencoder, x_train, y_train, x_test, y_test, *, sizes=(10
                 model = classifier_from_autoencoder(autoencoder if init == "pretrained" else None, hidden=hidden,
                                                     latent_dim=autoencoder.latent_dim)
                 fit_classifier(model, x_train[idx], y_train[idx], epochs=n_epochs, lr=lr, batch_size=bs,
-                               param_groups=param_groups(model, lr, 0.3 if init == "pretrained" else 1.0),
+                               param_groups=param_groups(model, lr, encoder_lr_factor if init == "pretrained" else 1.0),
                                augment=augment, seed=seed, device=device, progress=progress, schedule="onecycle",
                                desc=f"{init} n={n}")
                 loss, acc = accuracy_and_loss(model, x_test, y_test, device=device)
