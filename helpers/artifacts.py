@@ -34,6 +34,20 @@ def load_or_train(path, config: dict, train, **meta):
     return model.eval(), hist, False
 
 
+def load_or_compute_table(path, config: dict, compute) -> tuple[pd.DataFrame, bool]:
+    """Return ``(table, loaded)``: the CSV at ``path`` if it was written for the same ``config``,
+    else ``compute() -> DataFrame``, saved to ``path`` with the config's key in a ``config_key`` column."""
+    path, key = Path(path), config_key(config)
+    if path.is_file():
+        table = pd.read_csv(path)
+        if "config_key" in table and len(table) and (table["config_key"] == key).all():
+            return table.drop(columns="config_key"), True
+    table = compute()
+    path.parent.mkdir(parents=True, exist_ok=True)
+    table.assign(config_key=key).to_csv(path, index=False)
+    return table, False
+
+
 def checkpoint_path(results_dir, name: str, config: dict) -> Path:
     """Where a training run keeps its resumable checkpoint (ignored by git)."""
     return Path(results_dir) / "checkpoints" / f"{name}-{config_key(config)}.pt"

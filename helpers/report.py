@@ -1,17 +1,23 @@
 """Run the report's notebooks headless, in order, with papermill.
 
-    python -m helpers.report --profile full|quick [--only 01 02] [-p name value ...] [--timeout 3600]
+    python -m helpers.report --profile full|quick [--only 01 02] [-p name value ...] [--timeout 3600] [--jobs 2]
 
 ``full`` executes the notebooks in place (their outputs are the committed report); ``quick`` writes
 the executed copies under ``build/quick/notebooks/`` (ignored by git). The profile reaches each
 notebook's ``parameters`` cell through the ``REPORT_PROFILE`` environment variable, so a full run
 adds no injected cell; ``-p`` overrides are injected by papermill. A failing cell stops the run
 with the notebook and cell named.
+
+``--jobs 2`` runs the two independent chains, 01 -> 02 -> 03 (each uses the one before's saved
+models) and 04 (the GAN, independent), side by side in two processes; within a chain the order is
+kept. The first chain (the longest, the critical path) keeps torch's default threads, the others get
+``cores / jobs`` threads each (04: one thread on two cores). ``--jobs 1`` (the default) runs all in order.
 """
 from __future__ import annotations
 
 import argparse
 import os
+import subprocess
 import sys
 import time
 from pathlib import Path
@@ -20,6 +26,7 @@ import nbformat
 
 REPO = Path(__file__).resolve().parents[1]
 NOTEBOOKS = ["01_autoencoder", "02_classification", "03_denoising", "04_gan"]
+CHAINS = [["01", "02", "03"], ["04"]]  # 02 loads 01's autoencoder, 03 loads 01's and 02's models; 04 stands alone
 
 
 def tidy(path: Path) -> None:
@@ -69,6 +76,8 @@ def main(argv=None):
     ap.add_argument("-p", nargs=2, action="append", metavar=("NAME", "VALUE"), default=[],
                     help="override a parameter (value parsed as a Python literal when possible)")
     ap.add_argument("--timeout", type=int, default=3600, help="per-cell timeout in seconds")
+    ap.add_argument("--jobs", type=int, default=1,
+                    help="run the independent chains (01-02-03 and 04) side by side in this many processes")
     args = ap.parse_args(argv)
     import ast
 
@@ -78,9 +87,37 @@ def main(argv=None):
             params[k] = ast.literal_eval(v)
         except (ValueError, SyntaxError):
             params[k] = v
+    if args.jobs < 1:
+        ap.error(f"--jobs must be >= 1, got {args.jobs}")
     t0 = time.perf_counter()
-    run(args.profile, args.only, params, args.timeout)
+    if args.jobs == 1:
+        run(args.profile, args.only, params, args.timeout)
+    else:
+        run_parallel(args.profile, args.only, args.p, args.timeout, args.jobs)
     print(f"all done in {time.perf_counter() - t0:.0f} s")
+
+
+def run_parallel(profile, only, overrides, timeout, jobs):
+    """Run the independent chains of :data:`CHAINS` in up to ``jobs`` processes at a time."""
+    chains = [[n for n in c if not only or any(n.startswith(o) or o.startswith(n) for o in only)] for c in CHAINS]
+    chains = [c for c in chains if c]
+    side_threads = str(max(1, (os.cpu_count() or 1) // min(jobs, len(chains))))
+    pending, running, failed = list(chains), [], []
+    while pending or running:
+        while pending and len(running) < jobs:
+            chain = pending.pop(0)
+            env = dict(os.environ) if chain is chains[0] else dict(os.environ, OMP_NUM_THREADS=side_threads)
+            cmd = [sys.executable, "-m", "helpers.report", "--profile", profile, "--timeout", str(timeout), "--only", *chain]
+            cmd += [a for k, v in overrides for a in ("-p", k, v)]
+            print(f"started chain {' -> '.join(chain)} (OMP_NUM_THREADS={env.get('OMP_NUM_THREADS', 'default')})", flush=True)
+            running.append((chain, subprocess.Popen(cmd, cwd=REPO, env=env)))
+        time.sleep(2)
+        for item in [r for r in running if r[1].poll() is not None]:
+            running.remove(item)
+            if item[1].returncode:
+                failed.append(" -> ".join(item[0]))
+    if failed:
+        sys.exit(f"FAILED chain(s): {'; '.join(failed)} (see the FAILED line above)")
 
 
 if __name__ == "__main__":

@@ -74,3 +74,36 @@ def test_summary_table_from_results(tmp_path):
     update_readme(readme, tmp_path)
     text = readme.read_text()
     assert "STALE TABLE" not in text and "0.01235" in text and text.startswith("intro") and text.endswith("rest\n")
+
+
+class _FakeProc:
+    def __init__(self, rc):
+        self.returncode = rc
+
+    def poll(self):
+        return self.returncode
+
+
+def test_parallel_runs_chains_in_order_with_threads(monkeypatch):
+    calls = []
+
+    def popen(cmd, cwd, env):
+        calls.append((cmd, env.get("OMP_NUM_THREADS")))
+        return _FakeProc(0)
+
+    monkeypatch.setattr(report.subprocess, "Popen", popen)
+    monkeypatch.setattr(report.time, "sleep", lambda s: None)
+    monkeypatch.setattr(report.os, "cpu_count", lambda: 2)
+    monkeypatch.delenv("OMP_NUM_THREADS", raising=False)
+    report.run_parallel("quick", None, [["epochs", "1"]], 60, 2)
+    chains = [c[c.index("--only") + 1 : c.index("--only") + 1 + (3 if "01" in c else 1)] for c, _ in calls]
+    assert chains == [["01", "02", "03"], ["04"]]
+    assert [t for _, t in calls] == [None, "1"]  # the critical chain keeps the default threads, 04 gets one core
+    assert all(c[-3:] == ["-p", "epochs", "1"] and "quick" in c for c, _ in calls)
+
+
+def test_parallel_failure_names_the_chain(monkeypatch):
+    monkeypatch.setattr(report.subprocess, "Popen", lambda cmd, cwd, env: _FakeProc(1 if "04" in cmd else 0))
+    monkeypatch.setattr(report.time, "sleep", lambda s: None)
+    with pytest.raises(SystemExit, match="04"):
+        report.run_parallel("quick", ["04"], [], 60, 2)

@@ -85,3 +85,22 @@ def test_bad_parameters(small, kw, name):
 def test_bad_image_shape():
     with pytest.raises(ValueError, match="train_x"):
         fit_autoencoder(Autoencoder(2), torch.rand(10, 28, 28), epochs=1, lr=1e-3, seed=0, progress=False)
+
+
+def test_load_or_compute_table_reuses_only_same_config(tmp_path):
+    import pandas as pd
+
+    from helpers.artifacts import load_or_compute_table
+
+    calls = []
+
+    def compute():
+        calls.append(1)
+        return pd.DataFrame({"epoch": [1, 2], "fid": [3.0, 2.0]})
+
+    path = tmp_path / "t.csv"
+    t1, loaded1 = load_or_compute_table(path, {"lr": 1e-3}, compute)
+    t2, loaded2 = load_or_compute_table(path, {"lr": 1e-3}, compute)
+    _, loaded3 = load_or_compute_table(path, {"lr": 2e-4}, compute)
+    assert (loaded1, loaded2, loaded3) == (False, True, False) and len(calls) == 2
+    assert list(t2.columns) == ["epoch", "fid"] and t2.fid.tolist() == [3.0, 2.0]
