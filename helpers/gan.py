@@ -74,8 +74,8 @@ def sample(G, n, *, seed=None, device=None, batch_size=2048, eval_mode=True):
 
 
 def train_gan(G, D, x, *, epochs, lr=2e-4, betas=(0.5, 0.999), batch_size=128, real_label=0.9, ema_decay=None,
-              seed=0, device=None, checkpoint=None, checkpoint_every=5, fixed_noise=None, evaluate=None, eval_every=5,
-              progress=True):
+              decay_epochs=None, seed=0, device=None, checkpoint=None, checkpoint_every=5, fixed_noise=None,
+              evaluate=None, eval_every=5, progress=True):
     """Train ``G``/``D`` on images ``x`` in [-1, 1].
 
     Logs per iteration (``g_loss, d_loss, d_real, d_fake``) and per epoch; keeps the fixed-noise
@@ -83,6 +83,8 @@ def train_gan(G, D, x, *, epochs, lr=2e-4, betas=(0.5, 0.999), batch_size=128, r
     keeping the generator weights with the lowest ``fid`` seen. With ``ema_decay`` (e.g. 0.999) an
     exponential moving average of the generator's weights is kept; it is the generator that is
     snapshot, evaluated and kept, and the raw generator's scores are logged beside as ``<name>_raw``.
+    With ``decay_epochs`` both learning rates fall linearly from ``lr`` to 0 at epoch ``decay_epochs``
+    (set per epoch, so a run cut short follows the same schedule as the full one); None keeps ``lr``.
     Every ``checkpoint_every`` epochs everything is saved to ``checkpoint``; a rerun resumes from it.
     Returns a dict with ``iters``, ``epochs`` (DataFrames), ``snapshots`` ({epoch: images}),
     ``best_state``/``best_epoch``, ``last_state`` (the raw generator) and ``ema_state`` (or None).
@@ -90,6 +92,8 @@ def train_gan(G, D, x, *, epochs, lr=2e-4, betas=(0.5, 0.999), batch_size=128, r
     check_positive("epochs", epochs, integer=True)
     check_positive("lr", lr)
     check_positive("batch_size", batch_size, integer=True)
+    if decay_epochs is not None and (int(decay_epochs) != decay_epochs or decay_epochs < epochs):
+        raise ValueError(f"decay_epochs must be an integer >= epochs ({epochs}) or None, got {decay_epochs!r}")
     if ema_decay is not None and not 0 < ema_decay < 1:
         raise ValueError(f"ema_decay must be in (0, 1) or None, got {ema_decay!r}")
     dev = pick_device() if device is None else torch.device(device)
@@ -107,12 +111,15 @@ def train_gan(G, D, x, *, epochs, lr=2e-4, betas=(0.5, 0.999), batch_size=128, r
         if ema is not None:
             ema.load_state_dict(ck["ema"])
         state, start = ck["state"], ck["epoch"]
-    bar = tqdm(range(start, epochs), desc="GAN", disable=not progress, file=sys.stdout, ascii=True, ncols=100,
+    bar = tqdm(range(start, epochs), desc="GAN", disable=not progress or start >= epochs, file=sys.stdout, ascii=True, ncols=100,
                mininterval=10, initial=start, total=epochs)
     for epoch in bar:
         t0 = time.perf_counter()
         torch.manual_seed(seed + epoch)
         gen = torch.Generator().manual_seed(seed + epoch)
+        if decay_epochs is not None:
+            for group in (*opt_g.param_groups, *opt_d.param_groups):
+                group["lr"] = lr * (1 - epoch / decay_epochs)
         G.train(), D.train()
         logs = []
         for idx in batch_indices(len(x), batch_size, shuffle=True, generator=gen):
@@ -126,7 +133,8 @@ def train_gan(G, D, x, *, epochs, lr=2e-4, betas=(0.5, 0.999), batch_size=128, r
         it = pd.DataFrame(logs, columns=["g_loss", "d_loss", "d_real", "d_fake"])
         it.insert(0, "epoch", epoch + 1)
         state["iters"].append(it)
-        row = {"epoch": epoch + 1, **it.drop(columns="epoch").mean().to_dict(), "seconds": time.perf_counter() - t0}
+        row = {"epoch": epoch + 1, **it.drop(columns="epoch").mean().to_dict(), "lr": opt_g.param_groups[0]["lr"],
+               "seconds": time.perf_counter() - t0}
         if fixed_noise is not None:
             shown.eval()
             with torch.no_grad():

@@ -109,3 +109,14 @@ def test_saved_generator_contract(tmp_path):
     out = g(torch.randn(5, g.noise_dim))
     assert out.shape == (5, 1, 28, 28) and out.min() >= -1 and out.max() <= 1
     assert torch.equal(sample(g, 3, seed=1, device="cpu"), sample(g, 3, seed=1, device="cpu"))
+
+
+def test_linear_lr_decay_follows_the_full_schedule(mnist_train, tmp_path):
+    x = to_gan_range(mnist_train[0][:128])
+    G, D = _nets()
+    log = train_gan(G, D, x, epochs=3, lr=1e-3, decay_epochs=4, batch_size=64, device="cpu", progress=False)
+    np.testing.assert_allclose(log["epochs"]["lr"], [1e-3, 7.5e-4, 5e-4])  # cut at 3 of 4 epochs
+    const = train_gan(*_nets(), x, epochs=2, lr=1e-3, batch_size=64, device="cpu", progress=False)
+    np.testing.assert_allclose(const["epochs"]["lr"], [1e-3, 1e-3])
+    with pytest.raises(ValueError, match="decay_epochs"):
+        train_gan(*_nets(), x, epochs=3, decay_epochs=2, device="cpu", progress=False)
