@@ -15,7 +15,7 @@ from torch.optim.swa_utils import AveragedModel, get_ema_multi_avg_fn
 from tqdm import tqdm
 
 from .data import batch_indices
-from .utils import check_positive, device as pick_device
+from .utils import check_positive, device as pick_device, to_device
 
 
 def to_gan_range(x: torch.Tensor) -> torch.Tensor:
@@ -197,7 +197,7 @@ def inception_score(probs, splits: int = 1) -> float:
 def classifier_outputs(clf, images01, device=None, batch_size=2048):
     """Penultimate features and softmax probabilities of ``clf`` (a SmallCNN) on images in [0, 1]."""
     dev = pick_device() if device is None else torch.device(device)
-    clf.to(dev).eval()
+    to_device(clf, dev).eval()
     feats, probs = [], []
     for i in range(0, len(images01), batch_size):
         b = images01[i : i + batch_size].to(dev)

@@ -13,7 +13,7 @@ from torch.nn import functional as F
 from tqdm import tqdm
 
 from .data import batch_indices
-from .utils import check_images, check_positive, device as pick_device
+from .utils import check_images, check_positive, device as pick_device, to_device
 
 SCHEDULES = (None, "onecycle", "cosine")
 
@@ -32,7 +32,7 @@ def predict(model: nn.Module, x: torch.Tensor, *, batch_size: int = 2048, device
     """Run ``fn(model, batch)`` (default ``model(batch)``) over ``x`` in eval mode; result on the CPU."""
     dev = pick_device() if device is None else torch.device(device)
     was_training = model.training
-    model.to(dev).eval()
+    to_device(model, dev).eval()
     outs = [(fn(model, x[i : i + batch_size].to(dev)) if fn else model(x[i : i + batch_size].to(dev))).cpu()
             for i in range(0, len(x), batch_size)]
     model.train(was_training)
@@ -154,7 +154,7 @@ def fit_autoencoder(model, train_x, val_x=None, *, epochs, lr, batch_size=256, w
     if val_x is not None:
         check_images("val_x", val_x)
     dev = pick_device() if device is None else torch.device(device)
-    model.to(dev)
+    to_device(model, dev)
     x = train_x.to(dev)
     val_in = None
     if val_x is not None:
@@ -201,7 +201,7 @@ def fit_classifier(model, train_x, train_y, val_x=None, val_y=None, *, epochs, l
     if len(train_x) != len(train_y):
         raise ValueError(f"train_x and train_y differ in length: {len(train_x)} vs {len(train_y)}")
     dev = pick_device() if device is None else torch.device(device)
-    model.to(dev)
+    to_device(model, dev)
     x, y = train_x.to(dev), train_y.to(dev)
 
     def batch_loss(idx):

@@ -3,6 +3,7 @@ import torch
 
 from helpers.models import (Autoencoder, Decoder, Discriminator, Encoder, EncoderClassifier, Generator, SmallCNN,
                             count_parameters, load_model, save_model)
+from helpers.utils import to_device
 
 
 @pytest.mark.parametrize("d", [2, 10])
@@ -73,3 +74,17 @@ def test_bad_latent_dim(bad):
 def test_latent_as_scores_needs_ten():
     with pytest.raises(ValueError, match="latent_dim"):
         EncoderClassifier(8, hidden=0)
+
+
+@pytest.mark.parametrize("make", [lambda: Autoencoder(10), lambda: EncoderClassifier(10), SmallCNN])
+def test_to_device_uses_channels_last_without_changing_outputs(make, tmp_path):
+    torch.manual_seed(0)
+    model = make().eval()
+    x = torch.rand(16, 1, 28, 28)
+    before = model(x)
+    to_device(model, "cpu")
+    convs = [m.weight for m in model.modules() if isinstance(m, (torch.nn.Conv2d, torch.nn.ConvTranspose2d))]
+    assert convs and all(w.is_contiguous(memory_format=torch.channels_last) for w in convs)
+    torch.testing.assert_close(model(x), before, atol=1e-5, rtol=1e-4)
+    save_model(model, tmp_path / "m.pt")  # a channels-last model saves and reloads as usual
+    torch.testing.assert_close(load_model(tmp_path / "m.pt")(x), before, atol=1e-5, rtol=1e-4)
