@@ -104,3 +104,18 @@ def test_load_or_compute_table_reuses_only_same_config(tmp_path):
     _, loaded3 = load_or_compute_table(path, {"lr": 2e-4}, compute)
     assert (loaded1, loaded2, loaded3) == (False, True, False) and len(calls) == 2
     assert list(t2.columns) == ["epoch", "fid"] and t2.fid.tolist() == [3.0, 2.0]
+
+
+def test_parallel_map_keeps_order_and_limits_threads():
+    import os
+
+    from helpers.utils import cpu_count, parallel_map
+
+    probe = lambda item: (item * 2, torch.get_num_threads(), os.getpid())  # noqa: E731
+    out = parallel_map(probe, [3, 1, 2], n_jobs=2)
+    assert [o[0] for o in out] == [6, 2, 4]
+    assert {o[1] for o in out} == {max(1, cpu_count() // 2)}
+    assert os.getpid() not in {o[2] for o in out}  # ran in worker processes
+    assert parallel_map(probe, [5], n_jobs=4)[0][::2] == (10, os.getpid())  # one item: in this process
+    with pytest.raises(ValueError, match="n_jobs"):
+        parallel_map(probe, [1], n_jobs=0)
