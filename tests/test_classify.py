@@ -100,3 +100,15 @@ def test_keep_best_restores_best_epoch(mnist_train):
     best_acc = hist.loc[hist["best"], "val_acc"].item()
     assert best_acc == hist["val_acc"].max()
     assert accuracy_and_loss(clf, x[1000:1300], y[1000:1300])[1] == pytest.approx(best_acc)
+
+
+def test_label_efficiency_in_parallel_matches_serial(mnist_train, mnist_test):
+    x, y = mnist_train
+    xt, yt = mnist_test
+    torch.manual_seed(0)
+    ae = Autoencoder(4)
+    kw = dict(sizes=(100,), seeds=(0, 1), min_steps=3, epochs=1, device="cpu")
+    serial = label_efficiency(ae, x[:1000], y[:1000], xt[:200], yt[:200], n_jobs=1, **kw)
+    parallel = label_efficiency(ae, x[:1000], y[:1000], xt[:200], yt[:200], n_jobs=2, **kw)
+    assert serial[["labels", "init", "seed", "epochs"]].equals(parallel[["labels", "init", "seed", "epochs"]])
+    assert (serial["test_acc"] - parallel["test_acc"]).abs().max() <= 0.02  # same runs; thread counts may differ
