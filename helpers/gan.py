@@ -47,11 +47,14 @@ def d_step(G, D, opt_d, real, real_label=1.0):
     return loss.detach(), torch.sigmoid(logit_real).mean().detach(), torch.sigmoid(logit_fake).mean().detach()
 
 
-def g_step(G, D, opt_g, batch_size, device):
+def g_step(G, D, opt_g, batch_size, device, keep=None):
     """One non-saturating generator update (maximise log D(G(z))); D's weights are not stepped
-    and its gradients are cleared."""
+    and its gradients are cleared. With ``keep`` (< batch_size) only the ``keep`` samples that D
+    rates most real contribute to the loss (top-k training, Sinha et al. 2020)."""
     z = torch.randn(batch_size, G.noise_dim, device=device)
     logit = D(G(z))
+    if keep is not None and keep < len(logit):
+        logit = logit.flatten().topk(keep).values
     loss = F.binary_cross_entropy_with_logits(logit, torch.ones_like(logit))
     opt_g.zero_grad(set_to_none=True)
     loss.backward()
@@ -74,7 +77,7 @@ def sample(G, n, *, seed=None, device=None, batch_size=2048, eval_mode=True):
 
 
 def train_gan(G, D, x, *, epochs, lr=2e-4, betas=(0.5, 0.999), batch_size=128, real_label=0.9, ema_decay=None,
-              decay_epochs=None, seed=0, device=None, checkpoint=None, checkpoint_every=5, fixed_noise=None,
+              decay_epochs=None, top_k=None, seed=0, device=None, checkpoint=None, checkpoint_every=5, fixed_noise=None,
               evaluate=None, eval_every=5, progress=True):
     """Train ``G``/``D`` on images ``x`` in [-1, 1].
 
@@ -85,6 +88,8 @@ def train_gan(G, D, x, *, epochs, lr=2e-4, betas=(0.5, 0.999), batch_size=128, r
     snapshot, evaluated and kept, and the raw generator's scores are logged beside as ``<name>_raw``.
     With ``decay_epochs`` both learning rates fall linearly from ``lr`` to 0 at epoch ``decay_epochs``
     (set per epoch, so a run cut short follows the same schedule as the full one); None keeps ``lr``.
+    With ``top_k=(gamma, floor)`` the generator learns in epoch ``e`` only from the
+    ``max(gamma**e, floor)`` share of each batch that D rates most real (top-k training); None uses all.
     Every ``checkpoint_every`` epochs everything is saved to ``checkpoint``; a rerun resumes from it.
     Returns a dict with ``iters``, ``epochs`` (DataFrames), ``snapshots`` ({epoch: images}),
     ``best_state``/``best_epoch``, ``last_state`` (the raw generator) and ``ema_state`` (or None).
@@ -94,6 +99,8 @@ def train_gan(G, D, x, *, epochs, lr=2e-4, betas=(0.5, 0.999), batch_size=128, r
     check_positive("batch_size", batch_size, integer=True)
     if decay_epochs is not None and (int(decay_epochs) != decay_epochs or decay_epochs < epochs):
         raise ValueError(f"decay_epochs must be an integer >= epochs ({epochs}) or None, got {decay_epochs!r}")
+    if top_k is not None and not (len(top_k) == 2 and 0 < top_k[0] <= 1 and 0 < top_k[1] <= 1):
+        raise ValueError(f"top_k must be (gamma, floor) with both in (0, 1] or None, got {top_k!r}")
     if ema_decay is not None and not 0 < ema_decay < 1:
         raise ValueError(f"ema_decay must be in (0, 1) or None, got {ema_decay!r}")
     dev = pick_device() if device is None else torch.device(device)
@@ -121,11 +128,12 @@ def train_gan(G, D, x, *, epochs, lr=2e-4, betas=(0.5, 0.999), batch_size=128, r
             for group in (*opt_g.param_groups, *opt_d.param_groups):
                 group["lr"] = lr * (1 - epoch / decay_epochs)
         G.train(), D.train()
+        share = 1.0 if top_k is None else max(top_k[0] ** epoch, top_k[1])
         logs = []
         for idx in batch_indices(len(x), batch_size, shuffle=True, generator=gen):
             real = x[idx.to(dev)]
             d_loss, d_real, d_fake = d_step(G, D, opt_d, real, real_label)
-            g_loss, d_fake_g = g_step(G, D, opt_g, len(real), dev)
+            g_loss, d_fake_g = g_step(G, D, opt_g, len(real), dev, keep=max(1, round(share * len(real))))
             if ema is not None:
                 ema.update_parameters(G)
             logs.append(torch.stack([g_loss, d_loss, d_real, d_fake]))
@@ -133,7 +141,7 @@ def train_gan(G, D, x, *, epochs, lr=2e-4, betas=(0.5, 0.999), batch_size=128, r
         it = pd.DataFrame(logs, columns=["g_loss", "d_loss", "d_real", "d_fake"])
         it.insert(0, "epoch", epoch + 1)
         state["iters"].append(it)
-        row = {"epoch": epoch + 1, **it.drop(columns="epoch").mean().to_dict(), "lr": opt_g.param_groups[0]["lr"],
+        row = {"epoch": epoch + 1, **it.drop(columns="epoch").mean().to_dict(), "lr": opt_g.param_groups[0]["lr"], "top_k_share": share,
                "seconds": time.perf_counter() - t0}
         if fixed_noise is not None:
             shown.eval()

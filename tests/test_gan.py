@@ -120,3 +120,25 @@ def test_linear_lr_decay_follows_the_full_schedule(mnist_train, tmp_path):
     np.testing.assert_allclose(const["epochs"]["lr"], [1e-3, 1e-3])
     with pytest.raises(ValueError, match="decay_epochs"):
         train_gan(*_nets(), x, epochs=3, decay_epochs=2, device="cpu", progress=False)
+
+
+def test_top_k_generator_step_learns_from_the_samples_d_rates_most_real():
+    G, D = _nets()
+    opt_g, _ = make_optimizers(G, D)
+    G.eval(), D.eval()  # no dropout: the same z gives the same logits below
+    torch.manual_seed(1)
+    z = torch.randn(32, G.noise_dim)
+    logits = D(G(z)).flatten().detach()
+    expect = torch.nn.functional.binary_cross_entropy_with_logits(logits.topk(8).values, torch.ones(8))
+    torch.manual_seed(1)
+    loss, _ = g_step(G, D, opt_g, 32, "cpu", keep=8)
+    assert torch.isclose(loss, expect, rtol=1e-5)
+    assert not torch.isclose(expect, torch.nn.functional.binary_cross_entropy_with_logits(logits, torch.ones(32)))
+
+
+def test_top_k_share_decays_to_its_floor(mnist_train):
+    x = to_gan_range(mnist_train[0][:128])
+    log = train_gan(*_nets(), x, epochs=3, top_k=(0.5, 0.3), batch_size=64, device="cpu", progress=False)
+    np.testing.assert_allclose(log["epochs"]["top_k_share"], [1.0, 0.5, 0.3])
+    with pytest.raises(ValueError, match="top_k"):
+        train_gan(*_nets(), x, epochs=1, top_k=(0.5,), device="cpu", progress=False)
