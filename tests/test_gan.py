@@ -3,8 +3,8 @@ import pytest
 import torch
 
 from helpers import seed_everything
-from helpers.gan import (d_step, frechet_distance, g_step, inception_score, make_optimizers, sample, to_gan_range,
-                         train_gan)
+from helpers.gan import (d_step, frechet_distance, g_step, inception_score, make_optimizers, rejection_sample, sample,
+                         to_gan_range, train_gan)
 from helpers.models import Discriminator, Generator, load_model, save_model
 
 
@@ -142,3 +142,45 @@ def test_top_k_share_decays_to_its_floor(mnist_train):
     np.testing.assert_allclose(log["epochs"]["top_k_share"], [1.0, 0.5, 0.3])
     with pytest.raises(ValueError, match="top_k"):
         train_gan(*_nets(), x, epochs=1, top_k=(0.5,), device="cpu", progress=False)
+
+
+class _SignGenerator(torch.nn.Module):
+    """Images all +0.5 or all -0.5, by the sign of the noise's first coordinate."""
+    noise_dim = 4
+
+    def forward(self, z):
+        return torch.sign(z[:, :1]).view(-1, 1, 1, 1).expand(-1, 1, 28, 28) * 0.5
+
+
+class _MeanCritic(torch.nn.Module):
+    def __init__(self, scale):
+        super().__init__()
+        self.scale = scale
+
+    def forward(self, x):
+        return self.scale * x.flatten(1).mean(1)
+
+
+def test_rejection_sampling_keeps_what_d_rates_real():
+    G = _SignGenerator()
+    # a discriminator that cannot tell the samples apart keeps (nearly) all of them
+    out, rate = rejection_sample(G, _MeanCritic(0.0), 500, seed=0, burn_in=100, device="cpu")
+    assert out.shape == (500, 1, 28, 28) and rate > 0.99
+    # one that rates the bright half e^8 times more real keeps almost only those, about half of the draws
+    out, rate = rejection_sample(G, _MeanCritic(8.0), 500, seed=0, burn_in=100, device="cpu")
+    assert (out.flatten(1).mean(1) > 0).float().mean() > 0.99 and 0.4 < rate < 0.6
+    again, _ = rejection_sample(G, _MeanCritic(8.0), 500, seed=0, burn_in=100, device="cpu")
+    assert torch.equal(out, again)
+    # a larger gamma is stricter; a negative one keeps some of the dark half too
+    rates = [rejection_sample(G, _MeanCritic(2.0), 300, gamma=g, seed=0, burn_in=100, device="cpu")[1] for g in (-3.0, 0.0, 1.0)]
+    assert rates[0] > rates[1] > rates[2]
+
+
+def test_rejection_sampling_bad_input():
+    G = _SignGenerator()
+    with pytest.raises(ValueError, match="gamma"):
+        rejection_sample(G, _MeanCritic(1.0), 10, gamma=float("nan"))
+    with pytest.raises(ValueError, match="n must"):
+        rejection_sample(G, _MeanCritic(1.0), 0)
+    with pytest.raises(RuntimeError, match="lower gamma"):
+        rejection_sample(G, _MeanCritic(1.0), 10, gamma=60.0, seed=0, burn_in=10, device="cpu", max_draws=4096)
