@@ -97,21 +97,40 @@ def rejection_sample(G, D, n, *, gamma=0.0, burn_in=10000, seed=None, device=Non
         imgs = G(torch.randn(m, G.noise_dim, generator=gen).to(dev))
         return imgs.cpu(), D(imgs).flatten().double().cpu()
 
-    _, logits = draw(burn_in)
-    top = logits.max()
-    kept, drawn = [], 0
-    while sum(len(k) for k in kept) < n:
-        if drawn >= max_draws:
-            raise RuntimeError(f"rejection sampling kept {sum(len(k) for k in kept)} of {n} samples in {drawn} draws; lower gamma")
-        imgs, d = draw(batch_size)
-        drawn += batch_size
-        top = torch.maximum(top, d.max())
-        f = d - top - torch.log1p(-torch.exp(d - top - 1e-6))
-        keep = torch.rand(len(d), generator=gen, dtype=torch.float64) < torch.sigmoid(f - gamma)
-        kept.append(imgs[keep])
-    G.train(was[0]), D.train(was[1])
-    out = torch.cat(kept)
-    return out[:n], len(out) / drawn
+    try:
+        top = draw(burn_in)[1].max()
+        kept, n_kept, drawn = [], 0, 0
+        while n_kept < n:
+            if drawn >= max_draws:
+                raise RuntimeError(f"rejection sampling kept {n_kept} of {n} samples in {drawn} draws; lower gamma")
+            imgs, d = draw(batch_size)
+            drawn += batch_size
+            top = torch.maximum(top, d.max())
+            f = d - top - torch.log1p(-torch.exp(d - top - 1e-6))
+            keep = torch.rand(len(d), generator=gen, dtype=torch.float64) < torch.sigmoid(f - gamma)
+            kept.append(imgs[keep])
+            n_kept += len(kept[-1])
+    finally:
+        G.train(was[0]), D.train(was[1])
+    return torch.cat(kept)[:n], n_kept / drawn
+
+
+def rejection_grid(G, D, clf, ref_features, gammas, n, *, min_class_share=0.05, seed=None, device=None):
+    """Score :func:`rejection_sample` at each ``gamma`` (``n`` samples, FID against ``ref_features``,
+    IS, smallest class share, kept share of draws) and pick the gamma with the lowest FID among those
+    whose smallest class keeps at least ``min_class_share`` (all gammas if none does).
+    Returns ``(DataFrame indexed by gamma, chosen gamma)``."""
+    if not len(gammas):
+        raise ValueError("gammas must hold at least one value")
+    rows = []
+    for g in gammas:
+        imgs, rate = rejection_sample(G, D, n, gamma=float(g), seed=seed, device=device)
+        q = sample_quality(clf, from_gan_range(imgs), ref_features, device)
+        rows.append({"gamma": float(g), "kept share of draws": rate, "fid": q["fid"], "is": q["is"],
+                     "min_class_share": q["min_class_share"]})
+    table = pd.DataFrame(rows).set_index("gamma")
+    ok = table[table["min_class_share"] >= min_class_share]
+    return table, float((ok if len(ok) else table)["fid"].idxmin())
 
 
 def train_gan(G, D, x, *, epochs, lr=2e-4, betas=(0.5, 0.999), batch_size=128, real_label=0.9, ema_decay=None,

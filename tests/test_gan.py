@@ -3,8 +3,8 @@ import pytest
 import torch
 
 from helpers import seed_everything
-from helpers.gan import (d_step, frechet_distance, g_step, inception_score, make_optimizers, rejection_sample, sample,
-                         to_gan_range, train_gan)
+from helpers.gan import (d_step, frechet_distance, g_step, inception_score, make_optimizers, rejection_grid, rejection_sample,
+                         sample, to_gan_range, train_gan)
 from helpers.models import Discriminator, Generator, load_model, save_model
 
 
@@ -184,3 +184,29 @@ def test_rejection_sampling_bad_input():
         rejection_sample(G, _MeanCritic(1.0), 0)
     with pytest.raises(RuntimeError, match="lower gamma"):
         rejection_sample(G, _MeanCritic(1.0), 10, gamma=60.0, seed=0, burn_in=10, device="cpu", max_draws=4096)
+
+
+class _BrightnessClassifier(torch.nn.Module):
+    """A stand-in scoring CNN with two classes: 1 for bright images, 0 for dark ones."""
+
+    def features(self, x):
+        return torch.stack([x.flatten(1).mean(1), x.flatten(1).std(1)], 1)
+
+    def out(self, f):
+        return torch.stack([-20 * (f[:, 0] - 0.5), 20 * (f[:, 0] - 0.5)], 1)
+
+
+def test_rejection_grid_scores_each_gamma_and_respects_the_class_floor():
+    G, D, clf = _SignGenerator(), _MeanCritic(2.0), _BrightnessClassifier()
+    ref = torch.stack([torch.full((1000,), 0.75), torch.zeros(1000)], 1).numpy() + np.random.default_rng(0).normal(0, 0.01, (1000, 2))
+    table, chosen = rejection_grid(G, D, clf, ref, [-3.0, 0.0, 4.0], 400, min_class_share=0.0, seed=0, device="cpu")
+    assert list(table.index) == [-3.0, 0.0, 4.0]
+    assert table["kept share of draws"].is_monotonic_decreasing and table["min_class_share"].is_monotonic_decreasing
+    # the reference is all bright, so the strictest gamma (fewest dark samples) has the lowest FID ...
+    assert chosen == 4.0 and table["fid"].idxmin() == 4.0
+    # ... unless the dark class must keep a share: then the best gamma that still keeps it wins
+    floor = table.loc[0.0, "min_class_share"] - 1e-9
+    _, chosen = rejection_grid(G, D, clf, ref, [-3.0, 0.0, 4.0], 400, min_class_share=floor, seed=0, device="cpu")
+    assert chosen == 0.0
+    with pytest.raises(ValueError, match="gammas"):
+        rejection_grid(G, D, clf, ref, [], 10)
