@@ -60,6 +60,28 @@ def _run_fold(x, train_idx, val_idx, params, fold, run_cfg, path, threads, devic
     return row
 
 
+def _restore_from_csv(csv_path: Path, tasks, run_cfg) -> int:
+    """Recreate missing ``cv_runs/`` files from the rows of a saved ``cv_folds.csv`` whose ``key`` matches
+    (e.g. the committed one in a fresh clone, where the ignored ``cv_runs/`` is absent); returns how many."""
+    if not csv_path.is_file():
+        return 0
+    saved = pd.read_csv(csv_path)
+    if "key" not in saved.columns:
+        return 0
+    by_key = {str(r["key"]): r for r in saved.to_dict("records")}
+    restored = 0
+    for params, fold, path in tasks:
+        row = by_key.get(path.stem)
+        if path.is_file() or row is None:
+            continue
+        row = {k: (v.item() if hasattr(v, "item") else v) for k, v in row.items()}
+        tmp = path.with_suffix(".tmp")
+        tmp.write_text(json.dumps({"config": {**run_cfg, **params, "fold": fold}, "row": row}))
+        tmp.replace(path)
+        restored += 1
+    return restored
+
+
 def summarize(folds: pd.DataFrame) -> pd.DataFrame:
     """Mean and std of train/val MSE over folds, per (lr, latent_dim)."""
     g = folds.groupby(list(PARAMS))
@@ -88,7 +110,9 @@ def grid_search_cv(x, param_grid, *, results_dir, n_folds=6, epochs=5, batch_siz
 
     Each finished (point, fold) is written at once to ``results_dir/cv_runs/`` under a key that
     hashes every setting that changes its result (data, epochs, batch size, seed, ...), so an
-    interrupted search resumes where it stopped and changed settings never reuse stale rows.
+    interrupted search resumes where it stopped and changed settings never reuse stale rows. Rows of an
+    existing ``results_dir/cv_folds.csv`` with a matching key count as done too, so a fresh clone with the
+    committed CSV reloads the search instead of retraining it.
     Folds run in ``n_jobs`` joblib workers (``backend``: any joblib backend, e.g. ``"dask"`` or
     ``"ray"`` on a cluster), each limited to ``cores // n_jobs`` torch threads.
     Writes ``cv_folds.csv`` and ``cv_summary.csv`` to ``results_dir``.
@@ -108,6 +132,7 @@ def grid_search_cv(x, param_grid, *, results_dir, n_folds=6, epochs=5, batch_siz
                "weight_decay": weight_decay, "schedule": schedule, "seed": seed}
     folds = cv_folds(len(x), n_folds, seed)
     tasks = [(p, k, run_dir / f"{config_key({**run_cfg, **p, 'fold': k})}.json") for p in grid for k in range(n_folds)]
+    _restore_from_csv(results_dir / "cv_folds.csv", tasks, run_cfg)
     todo = [t for t in tasks if not t[2].is_file()]
     if todo:
         x_np = x.numpy()

@@ -55,6 +55,20 @@ def test_changed_settings_do_not_reuse_rows(tiny, tmp_path):
     pd.testing.assert_frame_equal(again.folds.drop(columns="seconds"), first.folds.drop(columns="seconds"))
 
 
+def test_saved_csv_restores_rows_without_cv_runs(tiny, tmp_path):
+    first = grid_search_cv(tiny, GRID, results_dir=tmp_path, **KW)
+    for f in (tmp_path / "cv_runs").iterdir():  # a fresh clone: only the committed CSV is there
+        f.unlink()
+    again = grid_search_cv(tiny, GRID, results_dir=tmp_path, **KW)
+    assert again.n_trained == 0
+    pd.testing.assert_frame_equal(again.folds, first.folds)
+    assert again.best == first.best
+    for f in (tmp_path / "cv_runs").iterdir():
+        f.unlink()
+    # the CSV's rows belong to other settings: nothing is reused
+    assert grid_search_cv(tiny, GRID, results_dir=tmp_path, **{**KW, "epochs": 2}).n_trained == 6
+
+
 def test_best_point_lowest_mean_val():
     s = pd.DataFrame({"lr": [1e-3, 1e-2, 1e-1], "latent_dim": [10, 10, 10], "val_mse_mean": [0.02, 0.01, 0.001],
                       "val_mse_std": [0.0] * 3, "train_mse_mean": [0.0] * 3, "train_mse_std": [0.0] * 3,
