@@ -1,6 +1,6 @@
 """Run the report's notebooks headless, in order, with papermill.
 
-    python -m helpers.report --profile full|quick [--only 01 02] [-p name value ...] [--timeout 3600] [--jobs 2]
+    python -m helpers.report --profile full|quick [--only 01 02] [-p name value ...] [--timeout 14400] [--jobs 2]
 
 ``full`` executes the notebooks in place (their outputs are the committed report); ``quick`` writes
 the executed copies under ``build/quick/notebooks/`` (ignored by git). The profile reaches each
@@ -39,7 +39,7 @@ def tidy(path: Path) -> None:
     nbformat.write(nb, path)
 
 
-def run(profile: str, only=None, parameters=None, timeout: int = 3600, out_dir: Path | None = None) -> list[Path]:
+def run(profile: str, only=None, parameters=None, timeout: int = 14400, out_dir: Path | None = None) -> list[Path]:
     """Execute the notebooks for ``profile``; return the executed notebooks' paths."""
     import papermill as pm
 
@@ -75,7 +75,8 @@ def main(argv=None):
     ap.add_argument("--only", nargs="*", help="notebook name prefixes, e.g. 01 03")
     ap.add_argument("-p", nargs=2, action="append", metavar=("NAME", "VALUE"), default=[],
                     help="override a parameter (value parsed as a Python literal when possible)")
-    ap.add_argument("--timeout", type=int, default=3600, help="per-cell timeout in seconds")
+    ap.add_argument("--timeout", type=int, default=14400,
+                    help="per-cell timeout in seconds (04 trains its 100 GAN epochs in one cell: about 1 h on 2 cores)")
     ap.add_argument("--jobs", type=int, default=1,
                     help="run the independent chains (01-02-03 and 04) side by side in this many processes")
     args = ap.parse_args(argv)
