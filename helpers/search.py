@@ -60,16 +60,15 @@ def _run_fold(x, train_idx, val_idx, params, fold, run_cfg, path, threads, devic
     return row
 
 
-def _restore_from_csv(csv_path: Path, tasks, run_cfg) -> int:
+def _restore_from_csv(csv_path: Path, tasks, run_cfg) -> None:
     """Recreate missing ``cv_runs/`` files from the rows of a saved ``cv_folds.csv`` whose ``key`` matches
-    (e.g. the committed one in a fresh clone, where the ignored ``cv_runs/`` is absent); returns how many."""
+    (e.g. the committed one in a fresh clone, where the ignored ``cv_runs/`` is absent)."""
     if not csv_path.is_file():
-        return 0
+        return
     saved = pd.read_csv(csv_path)
     if "key" not in saved.columns:
-        return 0
+        return
     by_key = {str(r["key"]): r for r in saved.to_dict("records")}
-    restored = 0
     for params, fold, path in tasks:
         row = by_key.get(path.stem)
         if path.is_file() or row is None:
@@ -78,8 +77,6 @@ def _restore_from_csv(csv_path: Path, tasks, run_cfg) -> int:
         tmp = path.with_suffix(".tmp")
         tmp.write_text(json.dumps({"config": {**run_cfg, **params, "fold": fold}, "row": row}))
         tmp.replace(path)
-        restored += 1
-    return restored
 
 
 def summarize(folds: pd.DataFrame) -> pd.DataFrame:
