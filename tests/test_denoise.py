@@ -1,0 +1,36 @@
+import torch
+
+from helpers.corruption import Compose, GaussianNoise, RandomRotation, corrupt_fixed
+from helpers.denoise import load_or_train_denoiser, progress_path
+from helpers.models import Autoencoder, load_model
+
+TINY = dict(latent_dim=4, channels=(2, 4, 4), hidden=8, epochs=2, lr=5e-3, batch_size=32, seed=0, device="cpu", progress=False)
+
+
+def test_denoiser_cached_per_corruption_and_contract(tmp_path, mnist_test):
+    x = mnist_test[0][:128]
+    x_tr, x_va = x[:96], x[96:]
+    noise = Compose(GaussianNoise(0.3))
+    path = tmp_path / "denoiser.pt"
+    snap = x_va[:5]
+    model, hist, loaded = load_or_train_denoiser(path, noise, x_tr, x_va, snapshot_batch=snap, **TINY)
+    assert not loaded and len(hist) == 2 and {"train_mse", "val_mse"} <= set(hist.columns)
+    snaps = torch.load(progress_path(path))
+    assert sorted(snaps) == [1, 2] and snaps[2].shape == snap.shape
+
+    # same settings: loaded, not retrained; the saved file meets the contract
+    again, hist2, loaded2 = load_or_train_denoiser(path, noise, x_tr, x_va, **TINY)
+    assert loaded2 and hist2["val_mse"].tolist() == hist["val_mse"].tolist()
+    saved = load_model(path)
+    assert isinstance(saved, Autoencoder) and not saved.training
+    noisy = corrupt_fixed(noise, x_va, seed=1)
+    out = saved(noisy)
+    assert out.shape == noisy.shape and out.min() >= 0 and out.max() <= 1
+    assert torch.allclose(out, model.eval()(noisy))
+
+    # another corruption is another model: retrained, and it overwrites the stale file
+    other = Compose(GaussianNoise(0.3), RandomRotation(30))
+    _, _, loaded3 = load_or_train_denoiser(path, other, x_tr, x_va, **TINY)
+    assert not loaded3
+    _, _, loaded4 = load_or_train_denoiser(path, noise, x_tr, x_va, **TINY)
+    assert not loaded4
