@@ -76,6 +76,19 @@ def test_summary_table_from_results(tmp_path):
     assert "STALE TABLE" not in text and "0.01235" in text and text.startswith("intro") and text.endswith("rest\n")
 
 
+def test_summary_denoiser_rows_name_the_best_baseline(tmp_path):
+    from helpers.artifacts import save_metrics
+    from helpers.summary import table
+
+    psnr = {"denoising AE": 21.0, "denoising AE (noise only)": 25.0, "PCA projection": 24.1, "median 3×3": 22.0,
+            "plain AE (Part 1)": 18.0}
+    save_metrics(tmp_path, "03_denoising", {f"psnr_noise σ={s}_{k}": v for s in (0.1, 0.2, 0.3, 0.5) for k, v in psnr.items()})
+    t = table(tmp_path)
+    # the other denoiser is never the "best baseline"
+    assert "| PSNR at σ=0.1: denoiser / best baseline | 21.0 dB / 24.1 dB (PCA projection) |" in t
+    assert "| PSNR at σ=0.5: noise-only-trained denoiser / best baseline | 25.0 dB / 24.1 dB (PCA projection) |" in t
+
+
 class _FakeProc:
     def __init__(self, rc):
         self.returncode = rc
