@@ -1,6 +1,7 @@
 """The seed's architectures (autoencoder, classifiers, MLP GAN) and one save/load format."""
 from __future__ import annotations
 
+import hashlib
 from pathlib import Path
 
 import torch
@@ -208,6 +209,15 @@ def save_model(model: Configurable, path, **meta) -> Path:
     torch.save(payload, tmp)
     tmp.replace(path)
     return path
+
+
+def fingerprint(model: nn.Module) -> str:
+    """A short hash of ``model``'s weights: equal for equal weights, so results built on a model can be keyed by it."""
+    h = hashlib.sha256()
+    for name, t in sorted(model.state_dict().items()):
+        h.update(name.encode())
+        h.update(t.detach().cpu().contiguous().numpy().tobytes())
+    return h.hexdigest()[:16]
 
 
 def load_model(path, map_location="cpu", with_meta: bool = False):

@@ -2,7 +2,7 @@ import pytest
 import torch
 
 from helpers.models import (Autoencoder, Decoder, Discriminator, Encoder, EncoderClassifier, Generator, SmallCNN,
-                            count_parameters, load_model, save_model)
+                            count_parameters, fingerprint, load_model, save_model)
 from helpers.utils import to_device
 
 
@@ -58,6 +58,18 @@ def test_save_load_roundtrip(tmp_path, make):
     inp = torch.randn(3, model.noise_dim) if isinstance(model, Generator) else torch.rand(3, 1, 28, 28)
     with torch.no_grad():
         assert torch.equal(model(inp), loaded(inp))
+
+
+def test_fingerprint_follows_the_weights(tmp_path):
+    torch.manual_seed(0)
+    a = Autoencoder(4)
+    assert fingerprint(load_model(save_model(a, tmp_path / "a.pt"))) == fingerprint(a)  # survives save/load
+    torch.manual_seed(0)
+    assert fingerprint(Autoencoder(4)) == fingerprint(a)  # same weights, another object
+    before = fingerprint(a)
+    with torch.no_grad():
+        a.decoder.net[0].bias[0] += 1e-3
+    assert fingerprint(a) != before  # any weight change shows
 
 
 def test_load_missing(tmp_path):
