@@ -51,7 +51,8 @@ CLASSIFY = {
 
 
 DENOISE = {
-    # full: the seed's 40 epochs on 55,000 training images (5,000 held out to tune the baselines)
+    # full: the seed's 40 epochs on 55,000 training images (5,000 held out to tune the baselines), for each of six
+    # denoisers (the seed's corruption, noise alone, one per test sigma): about 12 min each on 2 cores, 17 s/epoch on 1 thread
     "full": dict(train_subset=None, val_size=5000, epochs=40, pca_fit_images=20000, eval_images=10000),
     "quick": dict(train_subset=2000, val_size=500, epochs=2, pca_fit_images=2000, eval_images=1000),
 }
