@@ -1,12 +1,15 @@
 """Classifiers on the (pretrained) encoder: construction, freezing, label-efficiency runs."""
 from __future__ import annotations
 
+from pathlib import Path
+
 import numpy as np
 import pandas as pd
 import torch
 
+from .artifacts import checkpoint_path, load_or_train
 from .data import balanced_subset
-from .models import Autoencoder, EncoderClassifier, count_parameters
+from .models import Autoencoder, EncoderClassifier, count_parameters, fingerprint
 from .training import accuracy_and_loss, fit_classifier
 from .utils import parallel_map, seed_everything
 
@@ -33,6 +36,48 @@ def param_groups(model: EncoderClassifier, lr: float, encoder_lr_factor: float =
     head = [p for p in model.head.parameters() if p.requires_grad]
     groups = [{"params": enc, "lr": lr * encoder_lr_factor}] if enc else []
     return groups + ([{"params": head, "lr": lr}] if head else [])
+
+
+METHODS = ("frozen_head", "finetuned", "latent10_scratch")
+
+
+def make_classifier(method: str, autoencoder: Autoencoder, hidden: int, seed: int) -> EncoderClassifier:
+    """A method's untrained model, built after seeding (the head's initial weights depend on ``seed``):
+    ``frozen_head`` (pretrained encoder, frozen), ``finetuned`` (pretrained encoder, trained) or
+    ``latent10_scratch`` (random encoder whose 10 latent outputs are the logits)."""
+    if method not in METHODS:
+        raise ValueError(f"method must be one of {METHODS}, got {method!r}")
+    seed_everything(seed)
+    if method == "latent10_scratch":
+        return EncoderClassifier(10, hidden=0)
+    model = classifier_from_autoencoder(autoencoder, hidden=hidden)
+    return freeze_encoder(model) if method == "frozen_head" else model
+
+
+def load_or_train_classifier(path, method, autoencoder, x_train, y_train, x_val, y_val, *, epochs, lr, batch_size=128,
+                             hidden=256, encoder_lr_factor=1.0, augment=None, seed=0, device=None, progress=True):
+    """Return ``(model, history, trainable_parameters, loaded)`` for one method of :func:`make_classifier`.
+
+    Trained with :func:`~helpers.training.fit_classifier` (one-cycle, best validation epoch kept; the fine-tuned
+    encoder at ``encoder_lr_factor`` times ``lr``), cached at ``path`` with its settings and the fingerprint of
+    ``autoencoder``'s weights (a retrained autoencoder retrains it), resumable from a checkpoint beside ``path``.
+    """
+    path = Path(path)
+    model = make_classifier(method, autoencoder, hidden, seed)
+    groups = None if method == "latent10_scratch" else param_groups(model, lr, encoder_lr_factor if method == "finetuned" else 1.0)
+    cfg = {"method": method, "epochs": epochs, "lr": lr, "batch_size": batch_size, "seed": seed, "hidden": hidden,
+           "augment": repr(augment), "n_train": len(x_train), "encoder_lr_factor": encoder_lr_factor,
+           "architecture": repr(model), "init": "built after seeding", "autoencoder": fingerprint(autoencoder)}
+
+    def train():
+        hist = fit_classifier(model, x_train, y_train, x_val, y_val, epochs=epochs, lr=lr, batch_size=batch_size,
+                              param_groups=groups, augment=augment, seed=seed, device=device, progress=progress,
+                              schedule="onecycle", checkpoint=checkpoint_path(path.parent, path.stem, cfg),
+                              desc=f"{method} seed {seed}")
+        return model, hist
+
+    trained, hist, loaded = load_or_train(path, cfg, train, method=method, seed=seed)
+    return trained, hist, count_parameters(model), loaded
 
 
 def _label_run(job):

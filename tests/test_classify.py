@@ -112,3 +112,31 @@ def test_label_efficiency_in_parallel_matches_serial(mnist_train, mnist_test):
     parallel = label_efficiency(ae, x[:1000], y[:1000], xt[:200], yt[:200], n_jobs=2, **kw)
     assert serial[["labels", "init", "seed", "epochs"]].equals(parallel[["labels", "init", "seed", "epochs"]])
     assert (serial["test_acc"] - parallel["test_acc"]).abs().max() <= 0.02  # same runs; thread counts may differ
+
+
+def test_load_or_train_classifier_caches_per_method_seed_and_autoencoder(tmp_path, mnist_train):
+    from helpers.classify import load_or_train_classifier, make_classifier
+
+    x, y = mnist_train
+    x_tr, y_tr, x_va, y_va = x[:256], y[:256], x[256:320], y[256:320]
+    torch.manual_seed(0)
+    ae = Autoencoder(6)
+    kw = dict(epochs=1, lr=3e-3, batch_size=64, hidden=16, seed=0, device="cpu", progress=False)
+    path = tmp_path / "clf.pt"
+    m, hist, n, loaded = load_or_train_classifier(path, "frozen_head", ae, x_tr, y_tr, x_va, y_va, **kw)
+    assert not loaded and n == 6 * 16 + 16 + 16 * 10 + 10 and len(hist) == 1
+    for a, b in zip(ae.encoder.state_dict().values(), m.encoder.state_dict().values()):
+        assert torch.equal(a, b)  # frozen: the pretrained encoder is untouched
+    _, _, _, loaded = load_or_train_classifier(path, "frozen_head", ae, x_tr, y_tr, x_va, y_va, **kw)
+    assert loaded
+    with torch.no_grad():
+        ae.encoder.net[0].bias[0] += 1e-3  # a retrained autoencoder: the cached classifier is stale
+    _, _, _, loaded = load_or_train_classifier(path, "frozen_head", ae, x_tr, y_tr, x_va, y_va, **kw)
+    assert not loaded
+    # the seed sets the head's initial weights; the methods differ in what they train
+    a, b = make_classifier("finetuned", ae, 16, 0), make_classifier("finetuned", ae, 16, 1)
+    assert not torch.equal(a.head[1].weight, b.head[1].weight)
+    assert torch.equal(a.head[1].weight, make_classifier("finetuned", ae, 16, 0).head[1].weight)
+    assert count_parameters(make_classifier("latent10_scratch", ae, 16, 0)) == count_parameters(EncoderClassifier(10, hidden=0))
+    with pytest.raises(ValueError, match="method"):
+        make_classifier("nope", ae, 16, 0)
