@@ -125,6 +125,41 @@ class EncoderClassifier(Configurable):
         return self.head(self.encoder(x))
 
 
+@register
+class ProbabilityEnsemble(Configurable):
+    """Classifiers voting by their mean softmax: returns ``log`` of the mean class probabilities of
+    ``members`` (valid logits: their softmax is the mean, their argmax the ensemble's vote).
+
+    ``members`` is a list of ``{"class": name, "config": dict}`` of registered models (see :func:`ensemble_of`).
+    """
+
+    def __init__(self, members):
+        members = [{"class": m["class"], "config": dict(m["config"])} for m in members]
+        if not members:
+            raise ValueError("members must name at least one model")
+        unknown = [m["class"] for m in members if m["class"] not in _REGISTRY]
+        if unknown:
+            raise ValueError(f"members hold unknown model classes {unknown}")
+        super().__init__(members=members)
+        self.members = nn.ModuleList(_REGISTRY[m["class"]](**m["config"]) for m in members)
+
+    def forward(self, x):
+        logp = torch.stack([torch.log_softmax(m(x), dim=1) for m in self.members])
+        return torch.logsumexp(logp, dim=0) - torch.log(torch.tensor(float(len(self.members)), device=logp.device))
+
+
+def ensemble_of(models) -> ProbabilityEnsemble:
+    """A :class:`ProbabilityEnsemble` holding copies of the weights of ``models`` (registered models), in eval mode."""
+    models = list(models)
+    for m in models:
+        if _REGISTRY.get(type(m).__name__) is not type(m):
+            raise ValueError(f"ensemble_of takes registered helpers models, got {type(m).__name__}")
+    ens = ProbabilityEnsemble([{"class": type(m).__name__, "config": m.config} for m in models])
+    for dst, src in zip(ens.members, models):
+        dst.load_state_dict(src.state_dict())
+    return ens.eval()
+
+
 def _mlp(sizes, out_act, dropout, slope):
     layers = []
     for a, b in zip(sizes[:-2], sizes[1:-1]):

@@ -45,7 +45,7 @@ CLASSIFY = {
     # accuracy); label-efficiency with 100 ... 60,000 labels
     "full": dict(train_subset=None, val_size=6000, head_epochs=6, finetune_epochs=30, finetune_seeds=[0, 1, 2, 3, 4], scratch_epochs=30,
                  label_sizes=[100, 1000, 10000, 60000], label_seeds=[0, 1, 2], label_epochs=10, label_min_steps=500),
-    "quick": dict(train_subset=2000, val_size=500, head_epochs=1, finetune_epochs=1, finetune_seeds=[0], scratch_epochs=1,
+    "quick": dict(train_subset=2000, val_size=500, head_epochs=1, finetune_epochs=1, finetune_seeds=[0, 1], scratch_epochs=1,
                   label_sizes=[100, 1000], label_seeds=[0], label_epochs=1, label_min_steps=10),
 }
 

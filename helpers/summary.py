@@ -42,6 +42,8 @@ ROWS = [
     ("02 classification", "fine-tuned pretrained encoder, test accuracy: run kept by validation accuracy (mean ± std over seeds)",
      lambda m: f"{m['finetuned_test_accuracy']:.2%} ({m['finetuned_test_accuracy_mean']:.2%} ± {m['finetuned_test_accuracy_std']:.2%}, "
                f"{m['finetuned_seeds']} seeds)", "98.369%"),
+    ("02 classification", "ensemble of the fine-tuned runs (mean softmax), test accuracy / loss",
+     lambda m: f"{m['finetuned_ensemble_test_accuracy']:.2%} / {m['finetuned_ensemble_test_loss']:.4f}", "—"),
     ("02 classification", "frozen encoder + head, test accuracy", lambda m: f"{m['frozen_head_test_accuracy']:.2%}", "—"),
     ("02 classification", "latent-10 encoder from scratch, test accuracy", lambda m: f"{m['latent10_scratch_test_accuracy']:.2%}", "—"),
     ("02 classification", "test loss of the fine-tuned encoder", lambda m: f"{m['finetuned_test_loss']:.4f}", "0.0792"),

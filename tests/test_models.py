@@ -1,8 +1,8 @@
 import pytest
 import torch
 
-from helpers.models import (Autoencoder, Decoder, Discriminator, Encoder, EncoderClassifier, Generator, SmallCNN,
-                            count_parameters, fingerprint, load_model, save_model)
+from helpers.models import (Autoencoder, Decoder, Discriminator, Encoder, EncoderClassifier, Generator, ProbabilityEnsemble,
+                            SmallCNN, count_parameters, ensemble_of, fingerprint, load_model, save_model)
 from helpers.utils import to_device
 
 
@@ -58,6 +58,33 @@ def test_save_load_roundtrip(tmp_path, make):
     inp = torch.randn(3, model.noise_dim) if isinstance(model, Generator) else torch.rand(3, 1, 28, 28)
     with torch.no_grad():
         assert torch.equal(model(inp), loaded(inp))
+
+
+def test_ensemble_averages_member_probabilities(tmp_path):
+    torch.manual_seed(0)
+    members = [EncoderClassifier(10, hidden=16).eval(), EncoderClassifier(10, hidden=0).eval(), SmallCNN().eval()]
+    ens = ensemble_of(members)
+    x = torch.rand(7, 1, 28, 28)
+    with torch.no_grad():
+        mean_p = torch.stack([m(x).softmax(1) for m in members]).mean(0)
+        out = ens(x)
+        assert out.shape == (7, 10) and not ens.training
+        assert torch.allclose(out.softmax(1), mean_p, atol=1e-6) and torch.allclose(out.exp().sum(1), torch.ones(7), atol=1e-5)
+        one = ensemble_of(members[:1])(x)  # a single member: its own prediction
+        assert torch.allclose(one.softmax(1), members[0](x).softmax(1), atol=1e-6)
+        # a copy: changing a member afterwards does not change the ensemble
+        members[0].head[1].bias.add_(5.0)
+        assert torch.allclose(ens(x), out)
+        # save/load round trip keeps every member's class and weights
+        loaded = load_model(save_model(ens, tmp_path / "ens.pt"))
+        assert type(loaded) is ProbabilityEnsemble and [type(m) for m in loaded.members] == [EncoderClassifier, EncoderClassifier, SmallCNN]
+        assert torch.equal(loaded(x), out)
+    with pytest.raises(ValueError, match="at least one"):
+        ProbabilityEnsemble([])
+    with pytest.raises(ValueError, match="unknown model classes"):
+        ProbabilityEnsemble([{"class": "NotAModel", "config": {}}])
+    with pytest.raises(ValueError, match="registered"):
+        ensemble_of([torch.nn.Linear(784, 10)])
 
 
 def test_fingerprint_follows_the_weights(tmp_path):
