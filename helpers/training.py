@@ -1,6 +1,7 @@
 """Training loops: one shared epoch loop, thin wrappers per task, each returning a per-epoch log."""
 from __future__ import annotations
 
+import math
 import sys
 import time
 from pathlib import Path
@@ -129,6 +130,70 @@ def _fit(model, n_train, batch_loss, evaluate, *, epochs, lr, batch_size, weight
     return hist
 
 
+def relu_layers(model: nn.Module) -> list[nn.Module]:
+    """The ``Linear``/``Conv2d``/``ConvTranspose2d`` layers of ``model`` that a ``ReLU`` follows directly in an ``nn.Sequential``."""
+    out = []
+    for mod in model.modules():
+        if isinstance(mod, nn.Sequential):
+            ch = list(mod)
+            out += [a for a, b in zip(ch, ch[1:]) if isinstance(b, nn.ReLU) and isinstance(a, (nn.Linear, nn.Conv2d, nn.ConvTranspose2d))]
+    return out
+
+
+@torch.no_grad()
+def _relu_inputs_outputs(model, x):
+    """{layer: (its input, its output)} of every layer of :func:`relu_layers` on ``x`` (eval mode)."""
+    seen, layers = {}, relu_layers(model)
+    hooks = [l.register_forward_hook(lambda m, i, o: seen.__setitem__(m, (i[0].detach(), o.detach().clone()))) for l in layers]
+    was_training = model.training
+    try:
+        model.eval()
+        model(x)
+    finally:
+        for h in hooks:
+            h.remove()
+        model.train(was_training)
+    return [(l, *seen[l]) for l in layers]
+
+
+def _dead(out: torch.Tensor) -> torch.Tensor:
+    """Units (dim 1: features or channels) whose ReLU input is <= 0 for every image and position."""
+    return ~(out > 0).flatten(2).any(2).any(0) if out.dim() > 2 else ~(out > 0).any(0)
+
+
+def dead_units(model: nn.Module, x: torch.Tensor) -> pd.DataFrame:
+    """Per ReLU layer of ``model``: units (features or channels) never active on the images ``x``."""
+    names = {id(m): n for n, m in model.named_modules()}
+    rows = [{"layer": f"{names[id(l)]} ({type(l).__name__})", "units": out.shape[1], "dead": int(_dead(out).sum())}
+            for l, _, out in _relu_inputs_outputs(model, x)]
+    df = pd.DataFrame(rows)
+    return df.assign(dead_share=df["dead"] / df["units"])
+
+
+@torch.no_grad()
+def revive_dead_units(model: nn.Module, x: torch.Tensor) -> int:
+    """Re-initialise every ReLU unit of ``model`` that is never active on the images ``x``: fresh incoming
+    weights (PyTorch's default init) and a bias that makes it active on half of ``x``. Returns how many."""
+    n = 0
+    for l, inp, out in _relu_inputs_outputs(model, x):
+        idx = _dead(out).nonzero().flatten()
+        if len(idx) == 0:
+            continue
+        transposed = isinstance(l, nn.ConvTranspose2d)  # its weight is (in, out, k, k)
+        shape = (l.weight.shape[0], len(idx), *l.weight.shape[2:]) if transposed else (len(idx), *l.weight.shape[1:])
+        w = torch.empty(shape, device=l.weight.device, dtype=l.weight.dtype)
+        nn.init.kaiming_uniform_(w.transpose(0, 1) if transposed else w, a=math.sqrt(5))
+        if transposed:
+            pre = F.conv_transpose2d(inp, w, None, l.stride, l.padding, l.output_padding)
+            l.weight[:, idx] = w
+        else:
+            pre = F.linear(inp, w) if isinstance(l, nn.Linear) else F.conv2d(inp, w, None, l.stride, l.padding)
+            l.weight[idx] = w
+        l.bias[idx] = -pre.transpose(0, 1).reshape(len(idx), -1).median(dim=1).values
+        n += len(idx)
+    return n
+
+
 class _Eval:
     """A callable with the metric names it returns (so a diverged epoch can log NaNs)."""
 
@@ -140,22 +205,35 @@ class _Eval:
 
 
 def fit_autoencoder(model, train_x, val_x=None, *, epochs, lr, batch_size=256, weight_decay=1e-5, corrupt=None,
-                    seed=0, device=None, progress=True, schedule=None, checkpoint=None, callback=None, desc="autoencoder"):
+                    seed=0, device=None, progress=True, schedule=None, checkpoint=None, callback=None, revive=None,
+                    revive_images=4096, desc="autoencoder"):
     """Train ``model`` to reconstruct ``train_x`` with MSE; ``corrupt(batch)`` (optional) is applied
     to each input batch while the target stays clean (a denoising autoencoder).
 
     Returns a DataFrame per epoch: ``epoch, train_mse, val_mse, lr, seconds, diverged``.
     ``train_mse`` is the mean training loss over the epoch; ``val_mse`` compares
     ``model(corrupt(val_x))`` (same corruption, fixed seed) with ``val_x``. ``callback(epoch, model)``
-    runs after every epoch (e.g. to keep snapshots).
+    runs after every epoch (e.g. to keep snapshots). With ``revive`` (a share of the epochs, e.g. 0.5), after each
+    of the first ``revive * epochs`` epochs the ReLU units never active on the first ``revive_images`` training
+    images are re-initialised (:func:`revive_dead_units`); the log's ``revived`` column counts them.
     """
     _check_common(epochs, lr, batch_size, weight_decay, schedule)
     check_images("train_x", train_x)
     if val_x is not None:
         check_images("val_x", val_x)
+    if revive is not None and not 0 < revive <= 1:
+        raise ValueError(f"revive must be a share of the epochs in (0, 1] or None, got {revive!r}")
     dev = pick_device() if device is None else torch.device(device)
     to_device(model, dev)
     x = train_x.to(dev)
+    revived, last_revive = {}, int(revive * epochs) if revive else 0
+
+    def after_epoch(epoch, m):
+        if epoch <= last_revive:
+            revived[epoch] = revive_dead_units(m, x[:revive_images])
+        if callback is not None:
+            callback(epoch, m)
+
     val_in = None
     if val_x is not None:
         vx = val_x.to(dev)
@@ -177,7 +255,9 @@ def fit_autoencoder(model, train_x, val_x=None, *, epochs, lr, batch_size=256, w
     hist = _fit(model, len(x), batch_loss, _Eval(evaluate, ["val_mse"] if val_x is not None else []),
                 epochs=epochs, lr=lr, batch_size=batch_size, weight_decay=weight_decay, seed=seed, device=dev,
                 progress=progress, schedule=schedule, param_groups=None, checkpoint=checkpoint, desc=desc,
-                callback=callback)
+                callback=after_epoch)
+    if revive:  # epochs done before a resume are not known here: NaN
+        hist["revived"] = [revived.get(e, 0 if e > last_revive else float("nan")) for e in hist["epoch"]]
     return hist.rename(columns={"train_loss": "train_mse"})
 
 

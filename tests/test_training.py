@@ -3,7 +3,7 @@ import torch
 
 from helpers import device, seed_everything
 from helpers.models import Autoencoder
-from helpers.training import fit_autoencoder, reconstruction_mse
+from helpers.training import dead_units, fit_autoencoder, reconstruction_mse, relu_layers, revive_dead_units
 
 
 @pytest.fixture(scope="module")
@@ -72,6 +72,63 @@ def test_checkpoint_resume_matches_uninterrupted(small, tmp_path):
     _, resumed = _fit(x, v, epochs=3, checkpoint=ck)
     cols = ["epoch", "train_mse", "val_mse"]
     assert resumed[cols].equals(full[cols])
+
+
+def _kill(model):
+    """Make encoder conv channel 2, encoder hidden unit 5 and decoder conv-transpose channel 1 dead."""
+    with torch.no_grad():
+        for layer, unit in ((model.encoder.net[0], 2), (model.encoder.net[7], 5)):
+            layer.weight[unit] = 0.0
+            layer.bias[unit] = -1.0
+        t = model.decoder.net[5]
+        t.weight[:, 1] = 0.0
+        t.bias[1] = -1.0
+    return model
+
+
+def test_dead_units_found_and_revived(small):
+    x, _ = small
+    seed_everything(0)
+    model = _kill(Autoencoder(4))
+    assert [type(l).__name__ for l in relu_layers(model)] == ["Conv2d", "Conv2d", "Conv2d", "Linear", "Linear", "Linear",
+                                                              "ConvTranspose2d", "ConvTranspose2d"]
+    before = dead_units(model, x[:512])
+    assert before.loc[0, "dead"] >= 1 and before.loc[3, "dead"] >= 1 and before.loc[6, "dead"] >= 1
+    alive_w = model.encoder.net[0].weight[0].clone()
+    untouched = model.decoder.net[9].weight.clone()  # the output layer: no ReLU after it
+    n = revive_dead_units(model, x[:512])
+    assert n == int(before["dead"].sum())
+    after = dead_units(model, x[:512])
+    assert after.loc[0, "dead"] == 0 and after.loc[6, "dead"] == 0
+    assert torch.equal(model.encoder.net[0].weight[0], alive_w) and torch.equal(model.decoder.net[9].weight, untouched)
+    assert model.encoder.net[0].weight[2].abs().sum() > 0  # fresh weights, not the zeros
+    # one pass sees the layers as they were before it; a revived layer can change what comes after it, so a
+    # unit downstream may need another pass (in training: the next epoch's)
+    for _ in range(3):
+        if revive_dead_units(model, x[:512]) == 0:
+            break
+    assert dead_units(model, x[:512])["dead"].sum() == 0
+
+
+def test_fit_with_revive_logs_and_resumes(small, tmp_path):
+    x, v = small
+    seed_everything(0)
+    model = _kill(Autoencoder(4))
+    hist = fit_autoencoder(model, x, v, epochs=2, lr=1e-3, batch_size=128, seed=0, device="cpu", progress=False, revive=0.5)
+    assert hist["revived"].tolist()[0] >= 3 and hist["revived"].tolist()[1] == 0  # only in the first half of the epochs
+    # revive after every epoch: a run interrupted after 2 of 3 epochs and resumed ends like an uninterrupted one
+    runs = {}
+    for name, epochs_list in (("full", [3]), ("resumed", [2, 3])):
+        ck = tmp_path / f"{name}.pt"
+        for epochs in epochs_list:
+            seed_everything(0)
+            m = _kill(Autoencoder(4))
+            runs[name] = fit_autoencoder(m, x, v, epochs=epochs, lr=1e-3, batch_size=128, seed=0, device="cpu",
+                                         progress=False, revive=1.0, checkpoint=ck)
+    assert runs["resumed"]["val_mse"].tolist() == runs["full"]["val_mse"].tolist()
+    assert runs["resumed"]["revived"].isna().tolist() == [True, True, False]  # epochs before the resume: unknown
+    with pytest.raises(ValueError, match="revive"):
+        fit_autoencoder(model, x, v, epochs=1, lr=1e-3, seed=0, device="cpu", progress=False, revive=1.5)
 
 
 @pytest.mark.parametrize("kw, name", [({"lr": 0}, "lr"), ({"lr": -1e-3}, "lr"), ({"epochs": 0}, "epochs"),
