@@ -30,8 +30,10 @@ def resolve(profile: str, defaults: dict, given: dict) -> dict:
 AUTOENCODER = {
     # full: all 60,000 images, 6 folds x 15 grid points (3 epochs per fold); the final models on all data with a
     # 60-epoch one-cycle schedule peaking at the CV's best rate. d=10 test MSE measured with notebook 01
-    # (-p final_epochs / -p final_lr): 60 epochs 0.01123 at peak 1e-2 (0.01138 at 5e-3), 100 epochs 0.01115 --
-    # 40 more epochs bought 0.7% for about 14 more minutes. Sized for a 2-core CPU; on a GPU raise cv_epochs.
+    # (-p final_epochs / -p final_lr), before dead units were revived: 60 epochs 0.01123 at peak 1e-2 (0.01138 at 5e-3),
+    # 100 epochs 0.01115, 150 epochs 0.01122 (a script calling fit_autoencoder with these settings) -- longer training
+    # does not help; reviving dead ReLU units in the first
+    # half of the 60 epochs (notebook 01's final_revive) does: 0.01095. Sized for a 2-core CPU; on a GPU raise cv_epochs.
     "full": dict(cv_epochs=3, final_epochs=60, final_batch_size=128, final_lr=1e-2, train_subset=None,
                  tsne_points=5000),
     # quick: real MNIST, 1,200 training images, 1 epoch per fold, same code path

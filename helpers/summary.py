@@ -39,6 +39,7 @@ ROWS = [
     ("01 autoencoder", "test MSE of the final model", lambda m: f"{m['test_mse']:.5f}", "— (0.0135 val)"),
     ("01 autoencoder", "test MSE of PCA, same number of components", lambda m: f"{m['pca_test_mse']:.5f}", "—"),
     ("01 autoencoder", "test MSE at d=10, same final recipe (issue target ≤ 0.0110)", lambda m: f"{m['compare_test_mse']:.5f}", "— (0.0135 val)"),
+    ("01 autoencoder", "the same without reviving dead units", lambda m: f"{m['no_revive_test_mse']:.5f}", "—"),
     ("02 classification", "fine-tuned pretrained encoder, test accuracy: run kept by validation accuracy (mean ± std over seeds)",
      lambda m: f"{m['finetuned_test_accuracy']:.2%} ({m['finetuned_test_accuracy_mean']:.2%} ± {m['finetuned_test_accuracy_std']:.2%}, "
                f"{m['finetuned_seeds']} seeds)", "98.369%"),
