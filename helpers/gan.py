@@ -76,6 +76,10 @@ def sample(G, n, *, seed=None, device=None, batch_size=2048, eval_mode=True):
     return out
 
 
+class RejectionBudgetError(RuntimeError):
+    """Rejection sampling kept fewer than the samples asked for within its budget of draws."""
+
+
 @torch.no_grad()
 def rejection_sample(G, D, n, *, gamma=0.0, burn_in=10000, seed=None, device=None, batch_size=2048, max_draws=None):
     """Discriminator rejection sampling (Azadi et al., 2019): keep each generator sample with
@@ -102,7 +106,7 @@ def rejection_sample(G, D, n, *, gamma=0.0, burn_in=10000, seed=None, device=Non
         kept, n_kept, drawn = [], 0, 0
         while n_kept < n:
             if drawn >= max_draws:
-                raise RuntimeError(f"rejection sampling kept {n_kept} of {n} samples in {drawn} draws; lower gamma")
+                raise RejectionBudgetError(f"rejection sampling kept {n_kept} of {n} samples in {drawn} draws; lower gamma")
             imgs, d = draw(batch_size)
             drawn += batch_size
             top = torch.maximum(top, d.max())
@@ -115,22 +119,31 @@ def rejection_sample(G, D, n, *, gamma=0.0, burn_in=10000, seed=None, device=Non
     return torch.cat(kept)[:n], n_kept / drawn
 
 
-def rejection_grid(G, D, clf, ref_features, gammas, n, *, min_class_share=0.05, seed=None, device=None):
+def rejection_grid(G, D, clf, ref_features, gammas, n, *, min_class_share=0.05, seed=None, device=None, max_draws=None):
     """Score :func:`rejection_sample` at each ``gamma`` (``n`` samples, FID against ``ref_features``,
     IS, smallest class share, kept share of draws) and pick the gamma with the lowest FID among those
-    whose smallest class keeps at least ``min_class_share`` (all gammas if none does).
+    whose smallest class keeps at least ``min_class_share`` (all scored gammas if none does). A gamma that
+    keeps too few samples within ``max_draws`` is listed with empty scores and not chosen.
     Returns ``(DataFrame indexed by gamma, chosen gamma)``."""
     if not len(gammas):
         raise ValueError("gammas must hold at least one value")
     rows = []
     for g in gammas:
-        imgs, rate = rejection_sample(G, D, n, gamma=float(g), seed=seed, device=device)
+        try:
+            imgs, rate = rejection_sample(G, D, n, gamma=float(g), seed=seed, device=device, max_draws=max_draws)
+        except RejectionBudgetError:
+            rows.append({"gamma": float(g), "kept share of draws": float("nan"), "fid": float("nan"), "is": float("nan"),
+                         "min_class_share": float("nan")})
+            continue
         q = sample_quality(clf, from_gan_range(imgs), ref_features, device)
         rows.append({"gamma": float(g), "kept share of draws": rate, "fid": q["fid"], "is": q["is"],
                      "min_class_share": q["min_class_share"]})
     table = pd.DataFrame(rows).set_index("gamma")
-    ok = table[table["min_class_share"] >= min_class_share]
-    return table, float((ok if len(ok) else table)["fid"].idxmin())
+    scored = table.dropna(subset=["fid"])
+    if scored.empty:
+        raise RejectionBudgetError(f"no gamma in {list(gammas)} kept {n} samples within the draw budget; try lower gammas")
+    ok = scored[scored["min_class_share"] >= min_class_share]
+    return table, float((ok if len(ok) else scored)["fid"].idxmin())
 
 
 def train_gan(G, D, x, *, epochs, lr=2e-4, betas=(0.5, 0.999), batch_size=128, real_label=0.9, ema_decay=None,

@@ -3,7 +3,7 @@ import pytest
 import torch
 
 from helpers import seed_everything
-from helpers.gan import (d_step, frechet_distance, g_step, inception_score, make_optimizers, rejection_grid, rejection_sample,
+from helpers.gan import (RejectionBudgetError, d_step, frechet_distance, g_step, inception_score, make_optimizers, rejection_grid, rejection_sample,
                          sample, to_gan_range, train_gan)
 from helpers.models import Discriminator, Generator, load_model, save_model
 
@@ -210,3 +210,14 @@ def test_rejection_grid_scores_each_gamma_and_respects_the_class_floor():
     assert chosen == 0.0
     with pytest.raises(ValueError, match="gammas"):
         rejection_grid(G, D, clf, ref, [], 10)
+
+
+def test_rejection_grid_skips_a_gamma_that_keeps_too_few():
+    G, D, clf = _SignGenerator(), _MeanCritic(2.0), _BrightnessClassifier()
+    ref = torch.stack([torch.full((1000,), 0.75), torch.zeros(1000)], 1).numpy() + np.random.default_rng(0).normal(0, 0.01, (1000, 2))
+    # gamma 60 keeps almost nothing: within 4,096 draws it cannot collect 200 samples, so it is listed unscored
+    table, chosen = rejection_grid(G, D, clf, ref, [0.0, 60.0], 200, min_class_share=0.0, seed=0, device="cpu", max_draws=4096)
+    assert list(table.index) == [0.0, 60.0] and table.loc[60.0].isna().all() and not table.loc[0.0].isna().any()
+    assert chosen == 0.0
+    with pytest.raises(RejectionBudgetError, match="no gamma"):
+        rejection_grid(G, D, clf, ref, [60.0], 200, seed=0, device="cpu", max_draws=4096)
