@@ -29,11 +29,11 @@ def resolve(profile: str, defaults: dict, given: dict) -> dict:
 
 AUTOENCODER = {
     # full: all 60,000 images, 6 folds x 15 grid points (3 epochs per fold); the final models on all data with a
-    # 60-epoch one-cycle schedule peaking at the CV's best rate. d=10 test MSE measured with notebook 01
-    # (-p final_epochs / -p final_lr), before dead units were revived: 60 epochs 0.01123 at peak 1e-2 (0.01138 at 5e-3),
-    # 100 epochs 0.01115, 150 epochs 0.01122 (a script calling fit_autoencoder with these settings) -- longer training
-    # does not help; reviving dead ReLU units in the first
-    # half of the 60 epochs (notebook 01's final_revive) does: 0.01095. Sized for a 2-core CPU; on a GPU raise cv_epochs.
+    # 60-epoch one-cycle schedule peaking at the CV's best rate. d=10 test MSE before dead units were revived, measured
+    # with notebook 01 (-p final_epochs / -p final_lr): 60 epochs 0.01123 at peak 1e-2 (0.01138 at 5e-3), 100 epochs
+    # 0.01115; 150 epochs 0.01122 (a script calling fit_autoencoder with these settings): longer training does not help.
+    # Reviving dead ReLU units in the first half of the 60 epochs (notebook 01's final_revive=0.5) does: 0.01095
+    # (the same script with revive 0.8: 0.01094, with 1.0: 0.01092). Sized for a 2-core CPU; on a GPU raise cv_epochs.
     "full": dict(cv_epochs=3, final_epochs=60, final_batch_size=128, final_lr=1e-2, train_subset=None,
                  tsne_points=5000),
     # quick: real MNIST, 1,200 training images, 1 epoch per fold, same code path
@@ -63,10 +63,10 @@ DENOISE = {
 GAN = {
     # full: all 60,000 training images, 150 epochs of the twice-as-wide MLPs (about 33 s per epoch on the 2-core CPU);
     # FID/IS on 10,000 samples every 5 epochs; the learning-rate comparison trains a 5x higher rate for 20 epochs.
-    # IS of the EMA generator: 7.59 at 60 epochs, 7.92 at 100, then a plateau (7.96 at 115, 7.98 at the best-FID epoch, 140, of 150;
-    # FID 56.8 at 100 -> 53.0 at 140),
-    # so more epochs alone will not reach 8.5; with the sharper discriminator of 150 epochs rejection sampling gains more
-    # (IS 8.36 / FID 43.5 at 150 vs 8.03 / 53.6 at 100). lr 1e-3 decaying linearly to 0 over 50 epochs was worse (best FID
+    # The kept (best-FID) EMA generator, scored at the end: IS 7.59 / FID 66.7 at 60 epochs, 7.92 / 54.9 at 100,
+    # 7.98 / 53.0 at 150 (best epoch 140); the per-epoch IS stays at 7.93-7.98 from epoch 105 on, so more epochs alone
+    # will not reach 8.5. The sharper discriminator of 150 epochs makes rejection sampling gain more (IS 8.36 /
+    # FID 43.5, vs 8.03 / 53.6 at 100). lr 1e-3 decaying linearly to 0 over 50 epochs was worse (best FID
     # 73.3 at epoch 15, 77.0 / IS 7.57 at 50; notebook run with -p lr 1e-3 -p lr_decay True -p epochs 50, not kept).
     "full": dict(train_subset=None, epochs=150, eval_every=5, eval_samples=10000, clf_epochs=3, compare_epochs=20),
     "quick": dict(train_subset=2000, epochs=2, eval_every=1, eval_samples=1000, clf_epochs=1, compare_epochs=1),

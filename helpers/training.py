@@ -173,7 +173,8 @@ def dead_units(model: nn.Module, x: torch.Tensor) -> pd.DataFrame:
 @torch.no_grad()
 def revive_dead_units(model: nn.Module, x: torch.Tensor) -> int:
     """Re-initialise every ReLU unit of ``model`` that is never active on the images ``x``: fresh incoming
-    weights (PyTorch's default init) and a bias that makes it active on half of ``x``. Returns how many."""
+    weights (Kaiming-uniform with a=sqrt(5), PyTorch's default, over the unit's own fan-in) and a bias that makes it
+    active on half of ``x``. Returns how many."""
     n = 0
     for l, inp, out in _relu_inputs_outputs(model, x):
         idx = _dead(out).nonzero().flatten()
