@@ -66,14 +66,8 @@ def g_step(G, D, opt_g, batch_size, device, keep=None):
 @torch.no_grad()
 def sample(G, n, *, seed=None, device=None, batch_size=2048, eval_mode=True):
     """``n`` generator images in [-1, 1] (dropout off unless ``eval_mode=False``), on the CPU."""
-    dev = pick_device() if device is None else torch.device(device)
     gen = torch.Generator().manual_seed(seed) if seed is not None else None
-    z = torch.randn(n, G.noise_dim, generator=gen)
-    was = G.training
-    G.to(dev).train(not eval_mode)
-    out = torch.cat([G(z[i : i + batch_size].to(dev)).cpu() for i in range(0, n, batch_size)])
-    G.train(was)
-    return out
+    return generate(G, torch.randn(n, G.noise_dim, generator=gen), device, batch_size, eval_mode)
 
 
 class RejectionBudgetError(RuntimeError):
@@ -142,8 +136,78 @@ def rejection_grid(G, D, clf, ref_features, gammas, n, *, min_class_share=0.05, 
     scored = table.dropna(subset=["fid"])
     if scored.empty:
         raise RejectionBudgetError(f"no gamma in {list(gammas)} kept {n} samples within the draw budget; try lower gammas")
+    return table, float(_lowest_fid(scored, min_class_share))
+
+
+def _lowest_fid(scored: pd.DataFrame, min_class_share: float):
+    """Index of the lowest ``fid`` among rows whose ``min_class_share`` reaches the floor (all rows if none does)."""
     ok = scored[scored["min_class_share"] >= min_class_share]
-    return table, float((ok if len(ok) else scored)["fid"].idxmin())
+    return (ok if len(ok) else scored)["fid"].idxmin()
+
+
+def latent_langevin(G, D, z, steps, *, step_size=0.01, scale=1.0, seed=None, device=None):
+    """Discriminator-driven latent sampling (Che et al., 2020): Langevin dynamics on the noise ``z``
+    with energy ``E(z) = |z|^2 / 2 - scale * d(G(z))`` (``d``: D's logit), i.e.
+    ``z <- z - step_size / 2 * grad E + sqrt(step_size) * N(0, I)``, which samples the noise of
+    ``p(z) ~ N(z; 0, I) exp(scale * d(G(z)))``. With ``scale = 0`` the chain keeps ``N(0, I)``.
+    Both nets run in eval mode with their weights untouched. ``steps`` lists the step counts to
+    return; returns ``{s: z after s steps}`` on the CPU (``s = 0`` is ``z`` itself)."""
+    steps = sorted({int(s) for s in steps})
+    if not steps or steps[0] < 0:
+        raise ValueError(f"steps must list step counts >= 0, got {steps!r}")
+    check_positive("step_size", step_size)
+    if isinstance(scale, bool) or not isinstance(scale, (int, float)) or not np.isfinite(scale) or scale < 0:
+        raise ValueError(f"scale must be a finite number >= 0, got {scale!r}")
+    dev = pick_device() if device is None else torch.device(device)
+    gen = torch.Generator().manual_seed(seed) if seed is not None else None
+    was = G.training, D.training
+    G.to(dev).eval(), D.to(dev).eval()
+    out, z = {}, z.detach().to(dev)
+    try:
+        for s in range(steps[-1] + 1):
+            if s in steps:
+                out[s] = z.cpu()
+            if s == steps[-1]:
+                break
+            with torch.enable_grad():
+                z.requires_grad_(True)
+                energy = (z**2).sum() / 2 - scale * D(G(z)).sum()
+                grad, = torch.autograd.grad(energy, z)
+            z = (z - step_size / 2 * grad + step_size**0.5 * torch.randn(z.shape, generator=gen).to(dev)).detach()
+    finally:
+        G.train(was[0]), D.train(was[1])
+    return out
+
+
+def langevin_grid(G, D, clf, ref_features, scales, steps, n, *, step_size=0.01, min_class_share=0.05, seed=None, device=None):
+    """Score :func:`latent_langevin` from ``n`` standard-normal draws for each ``scale`` after each count of
+    ``steps`` (FID against ``ref_features``, IS, smallest class share) and pick the (scale, steps) with the
+    lowest FID among those whose smallest class keeps at least ``min_class_share`` (all if none does).
+    Returns ``(DataFrame indexed by (scale, steps), chosen (scale, steps))``."""
+    if not len(scales):
+        raise ValueError("scales must hold at least one value")
+    check_positive("n", n, integer=True)
+    z0 = torch.randn(n, G.noise_dim, generator=torch.Generator().manual_seed(seed) if seed is not None else None)
+    rows = []
+    for scale in scales:
+        chain = latent_langevin(G, D, z0, steps, step_size=step_size, scale=float(scale), seed=seed, device=device)
+        for s, z in chain.items():
+            q = sample_quality(clf, from_gan_range(generate(G, z, device)), ref_features, device)
+            rows.append({"scale": float(scale), "steps": s, "fid": q["fid"], "is": q["is"], "min_class_share": q["min_class_share"]})
+    table = pd.DataFrame(rows).set_index(["scale", "steps"])
+    scale, s = _lowest_fid(table, min_class_share)
+    return table, (float(scale), int(s))
+
+
+@torch.no_grad()
+def generate(G, z, device=None, batch_size=2048, eval_mode=True):
+    """``G(z)`` for given noise ``z``, in batches, on the CPU (dropout off unless ``eval_mode=False``)."""
+    dev = pick_device() if device is None else torch.device(device)
+    was = G.training
+    G.to(dev).train(not eval_mode)
+    out = torch.cat([G(z[i : i + batch_size].to(dev)).cpu() for i in range(0, len(z), batch_size)])
+    G.train(was)
+    return out
 
 
 def train_gan(G, D, x, *, epochs, lr=2e-4, betas=(0.5, 0.999), batch_size=128, real_label=0.9, ema_decay=None,

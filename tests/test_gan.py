@@ -3,8 +3,8 @@ import pytest
 import torch
 
 from helpers import seed_everything
-from helpers.gan import (RejectionBudgetError, d_step, frechet_distance, g_step, inception_score, make_optimizers, rejection_grid, rejection_sample,
-                         sample, to_gan_range, train_gan)
+from helpers.gan import (RejectionBudgetError, d_step, frechet_distance, g_step, inception_score, langevin_grid, latent_langevin, make_optimizers,
+                         rejection_grid, rejection_sample, sample, to_gan_range, train_gan)
 from helpers.models import Discriminator, Generator, load_model, save_model
 
 
@@ -221,3 +221,61 @@ def test_rejection_grid_skips_a_gamma_that_keeps_too_few():
     assert chosen == 0.0
     with pytest.raises(RejectionBudgetError, match="no gamma"):
         rejection_grid(G, D, clf, ref, [60.0], 200, seed=0, device="cpu", max_draws=4096)
+
+
+class _LinearGenerator(torch.nn.Module):
+    """Images filled with half the noise's first coordinate (differentiable in ``z``)."""
+    noise_dim = 4
+
+    def forward(self, z):
+        return (z[:, :1] * 0.5).view(-1, 1, 1, 1).expand(-1, 1, 28, 28)
+
+
+def test_latent_langevin_samples_the_tilted_prior():
+    z = torch.full((4000, 4), 3.0)
+    # without the critic the chain forgets its start and samples N(0, I)
+    out = latent_langevin(_LinearGenerator(), _MeanCritic(4.0), z, [0, 300], step_size=0.1, scale=0.0, seed=0, device="cpu")
+    assert torch.equal(out[0], z) and set(out) == {0, 300}
+    assert out[300].mean(0).abs().max() < 0.1 and (out[300].std(0) - 1).abs().max() < 0.1
+    # d(G(z)) = 4 * z1 / 2, so exp(scale * d) N(z) shifts z1's mean to 2 * scale and leaves the rest alone
+    for scale in (0.5, 1.0):
+        zs = latent_langevin(_LinearGenerator(), _MeanCritic(4.0), z, [300], step_size=0.1, scale=scale, seed=0, device="cpu")[300]
+        assert abs(zs[:, 0].mean() - 2 * scale) < 0.1 and zs[:, 1:].mean(0).abs().max() < 0.1
+    again = latent_langevin(_LinearGenerator(), _MeanCritic(4.0), z, [300], step_size=0.1, scale=1.0, seed=0, device="cpu")[300]
+    assert torch.equal(zs, again)
+
+
+def test_latent_langevin_leaves_the_networks_alone():
+    G, D = _nets()
+    G.train(), D.train()
+    before = [p.detach().clone() for p in (*G.parameters(), *D.parameters())]
+    out = latent_langevin(G, D, torch.randn(16, G.noise_dim), [5], seed=0, device="cpu")
+    assert out[5].shape == (16, G.noise_dim) and not out[5].requires_grad
+    assert G.training and D.training
+    assert all(p.grad is None for p in (*G.parameters(), *D.parameters()))
+    assert all(torch.equal(a, b) for a, b in zip(before, (*G.parameters(), *D.parameters())))
+
+
+def test_latent_langevin_bad_input():
+    G, D, z = _LinearGenerator(), _MeanCritic(1.0), torch.zeros(2, 4)
+    for kwargs, match in (({"steps": []}, "steps"), ({"steps": [-1]}, "steps"), ({"steps": [1], "step_size": 0}, "step_size"),
+                          ({"steps": [1], "scale": -1.0}, "scale"), ({"steps": [1], "scale": float("nan")}, "scale")):
+        with pytest.raises(ValueError, match=match):
+            latent_langevin(G, D, z, device="cpu", **kwargs)
+
+
+def test_langevin_grid_scores_each_point_and_respects_the_class_floor():
+    G, D, clf = _LinearGenerator(), _MeanCritic(4.0), _BrightnessClassifier()
+    # the reference: bright images with z1 = 2 (mean pixel 0.5 + 0.25 * 2 = 1.0 in [0, 1])
+    ref = np.stack([np.full(1000, 1.0), np.zeros(1000)], 1) + np.random.default_rng(0).normal(0, 0.01, (1000, 2))
+    table, chosen = langevin_grid(G, D, clf, ref, [0.5, 1.0], [0, 100], 1000, step_size=0.1, min_class_share=0.0, seed=0, device="cpu")
+    assert list(table.index) == [(0.5, 0), (0.5, 100), (1.0, 0), (1.0, 100)]
+    assert table.loc[(0.5, 0), "fid"] == table.loc[(1.0, 0), "fid"]  # the same start
+    # the chain at scale 1 centres z1 on 2, the reference: lowest FID, and the dark class nearly gone
+    assert chosen == (1.0, 100) and table["fid"].idxmin() == (1.0, 100)
+    assert table.loc[(1.0, 100), "min_class_share"] < table.loc[(0.5, 100), "min_class_share"] < table.loc[(0.5, 0), "min_class_share"]
+    floor = table.loc[(0.5, 100), "min_class_share"] - 1e-9
+    _, chosen = langevin_grid(G, D, clf, ref, [0.5, 1.0], [0, 100], 1000, step_size=0.1, min_class_share=floor, seed=0, device="cpu")
+    assert chosen == (0.5, 100)
+    with pytest.raises(ValueError, match="scales"):
+        langevin_grid(G, D, clf, ref, [], [0], 10)
