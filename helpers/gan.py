@@ -150,8 +150,9 @@ def latent_langevin(G, D, z, steps, *, step_size=0.01, scale=1.0, seed=None, dev
     with energy ``E(z) = |z|^2 / 2 - scale * d(G(z))`` (``d``: D's logit), i.e.
     ``z <- z - step_size / 2 * grad E + sqrt(step_size) * N(0, I)``, which samples the noise of
     ``p(z) ~ N(z; 0, I) exp(scale * d(G(z)))``. With ``scale = 0`` the chain keeps ``N(0, I)``.
-    Both nets run in eval mode with their weights untouched. ``steps`` lists the step counts to
-    return; returns ``{s: z after s steps}`` on the CPU (``s = 0`` is ``z`` itself)."""
+    Both nets run in eval mode with their weights untouched. The chain's noise comes from ``seed``: use
+    another seed than the one that drew ``z``, or the first step adds ``z`` to itself. ``steps`` lists the
+    step counts to return; returns ``{s: z after s steps}`` on the CPU (``s = 0`` is ``z`` itself)."""
     steps = sorted({int(s) for s in steps})
     if not steps or steps[0] < 0:
         raise ValueError(f"steps must list step counts >= 0, got {steps!r}")
@@ -182,7 +183,8 @@ def latent_langevin(G, D, z, steps, *, step_size=0.01, scale=1.0, seed=None, dev
 def langevin_grid(G, D, clf, ref_features, scales, steps, n, *, step_size=0.01, min_class_share=0.05, seed=None, device=None):
     """Score :func:`latent_langevin` from ``n`` standard-normal draws for each ``scale`` after each count of
     ``steps`` (FID against ``ref_features``, IS, smallest class share) and pick the (scale, steps) with the
-    lowest FID among those whose smallest class keeps at least ``min_class_share`` (all if none does).
+    lowest FID among those whose smallest class keeps at least ``min_class_share`` (all if none does). The draws
+    come from ``seed``, the chains' noise from ``seed + 1``.
     Returns ``(DataFrame indexed by (scale, steps), chosen (scale, steps))``."""
     if not len(scales):
         raise ValueError("scales must hold at least one value")
@@ -190,7 +192,8 @@ def langevin_grid(G, D, clf, ref_features, scales, steps, n, *, step_size=0.01, 
     z0 = torch.randn(n, G.noise_dim, generator=torch.Generator().manual_seed(seed) if seed is not None else None)
     rows = []
     for scale in scales:
-        chain = latent_langevin(G, D, z0, steps, step_size=step_size, scale=float(scale), seed=seed, device=device)
+        chain = latent_langevin(G, D, z0, steps, step_size=step_size, scale=float(scale), seed=None if seed is None else seed + 1,
+                                device=device)
         for s, z in chain.items():
             q = sample_quality(clf, from_gan_range(generate(G, z, device)), ref_features, device)
             rows.append({"scale": float(scale), "steps": s, "fid": q["fid"], "is": q["is"], "min_class_share": q["min_class_share"]})
