@@ -5,6 +5,7 @@ import hashlib
 import json
 import os
 import random
+import warnings
 from pathlib import Path
 
 import numpy as np
@@ -88,7 +89,11 @@ def parallel_map(fn, items, *, n_jobs: int = 1, backend=None) -> list:
     from joblib import Parallel, delayed
 
     threads = max(1, cpu_count() // workers)
-    return Parallel(n_jobs=workers, backend=backend)(delayed(_call_with_threads)(fn, threads, it) for it in items)
+    with warnings.catch_warnings():
+        # joblib reuses its worker pool between calls; workers that timed out idle in between are restarted by
+        # loky itself, every job still runs, and the warning it prints about them is noise in a notebook
+        warnings.filterwarnings("ignore", message="A worker stopped while some jobs were given to the executor")
+        return Parallel(n_jobs=workers, backend=backend)(delayed(_call_with_threads)(fn, threads, it) for it in items)
 
 
 def ensure_dir(path) -> Path:
