@@ -11,14 +11,13 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 import torch
-from joblib import Parallel, delayed
 from sklearn.model_selection import ParameterGrid
 from tqdm import tqdm
 
 from .data import cv_folds
 from .models import Autoencoder
 from .training import fit_autoencoder
-from .utils import check_images, check_positive, config_key, cpu_count, ensure_dir, seed_everything
+from .utils import check_images, check_n_jobs, check_positive, config_key, ensure_dir, parallel_imap, seed_everything
 
 PARAMS = ("lr", "latent_dim")
 
@@ -38,8 +37,10 @@ class CVResult:
     n_trained: int
 
 
-def _run_fold(x, train_idx, val_idx, params, fold, run_cfg, path, threads, device):
-    torch.set_num_threads(threads)
+def _run_fold(task, x, run_cfg, device):
+    """Train and validate one (point, fold); return its row. Runs in a worker and writes nothing."""
+    params, fold, key = task
+    train_idx, val_idx = cv_folds(len(x), run_cfg["n_folds"], run_cfg["seed"])[fold]  # cheap; keeps tasks small
     seed = run_cfg["seed"] + fold
     seed_everything(seed)
     model = Autoencoder(params["latent_dim"])
@@ -50,14 +51,16 @@ def _run_fold(x, train_idx, val_idx, params, fold, run_cfg, path, threads, devic
                            schedule=run_cfg["schedule"])
     last = hist.iloc[-1]
     mean_img_mse = float(((xv - xt.mean(0, keepdim=True)) ** 2).mean())
-    row = {**params, "fold": fold, "train_mse": float(last["train_mse"]), "val_mse": float(last["val_mse"]),
-           "epochs_run": int(len(hist)), "diverged": bool(hist["diverged"].any()),
-           "collapsed": bool(last["val_mse"] >= 0.95 * mean_img_mse), "seconds": time.perf_counter() - t0,
-           "key": path.stem}
+    return {**params, "fold": fold, "train_mse": float(last["train_mse"]), "val_mse": float(last["val_mse"]),
+            "epochs_run": int(len(hist)), "diverged": bool(hist["diverged"].any()),
+            "collapsed": bool(last["val_mse"] >= 0.95 * mean_img_mse), "seconds": time.perf_counter() - t0,
+            "key": key}
+
+
+def _write_row(path: Path, row: dict, config: dict) -> None:
     tmp = path.with_suffix(".tmp")
-    tmp.write_text(json.dumps({"config": {**run_cfg, **params, "fold": fold}, "row": row}))
+    tmp.write_text(json.dumps({"config": config, "row": row}))
     tmp.replace(path)  # atomic: a killed run never leaves a half-written row
-    return row
 
 
 def _restore_from_csv(csv_path: Path, tasks, run_cfg) -> None:
@@ -74,9 +77,7 @@ def _restore_from_csv(csv_path: Path, tasks, run_cfg) -> None:
         if path.is_file() or row is None:
             continue
         row = {k: (v.item() if hasattr(v, "item") else v) for k, v in row.items()}
-        tmp = path.with_suffix(".tmp")
-        tmp.write_text(json.dumps({"config": {**run_cfg, **params, "fold": fold}, "row": row}))
-        tmp.replace(path)
+        _write_row(path, row, {**run_cfg, **params, "fold": fold})
 
 
 def summarize(folds: pd.DataFrame) -> pd.DataFrame:
@@ -110,13 +111,16 @@ def grid_search_cv(x, param_grid, *, results_dir, n_folds=6, epochs=5, batch_siz
     interrupted search resumes where it stopped and changed settings never reuse stale rows. Rows of an
     existing ``results_dir/cv_folds.csv`` with a matching key count as done too, so a fresh clone with the
     committed CSV reloads the search instead of retraining it.
-    Folds run in ``n_jobs`` joblib workers (``backend``: any joblib backend, e.g. ``"dask"`` or
-    ``"ray"`` on a cluster), each limited to ``cores // n_jobs`` torch threads.
+    Folds run through :func:`~helpers.utils.parallel_imap`: in ``n_jobs`` local joblib processes (``-1``: one
+    per core), each limited to ``cores // n_jobs`` torch threads, or with ``backend="dask"`` on the Dask
+    cluster of the current client (or ``DASK_SCHEDULER_ADDRESS``), the data broadcast to each worker once.
+    Workers only return rows; this process writes them, so no shared filesystem is needed.
     Writes ``cv_folds.csv`` and ``cv_summary.csv`` to ``results_dir``.
     """
     check_images("x", x)
-    for name, value in (("epochs", epochs), ("batch_size", batch_size), ("n_jobs", n_jobs)):
+    for name, value in (("epochs", epochs), ("batch_size", batch_size)):
         check_positive(name, value, integer=True)
+    check_n_jobs(n_jobs)
     grid = list(ParameterGrid(param_grid))
     for p in grid:
         if set(p) != set(PARAMS):
@@ -125,26 +129,21 @@ def grid_search_cv(x, param_grid, *, results_dir, n_folds=6, epochs=5, batch_siz
         check_positive("latent_dim", p["latent_dim"], integer=True)
     results_dir = ensure_dir(results_dir)
     run_dir = ensure_dir(results_dir / "cv_runs")
+    cv_folds(len(x), n_folds, seed)  # validates n_folds before any work
     run_cfg = {"data": fingerprint(x), "n": len(x), "n_folds": n_folds, "epochs": epochs, "batch_size": batch_size,
                "weight_decay": weight_decay, "schedule": schedule, "seed": seed}
-    folds = cv_folds(len(x), n_folds, seed)
     tasks = [(p, k, run_dir / f"{config_key({**run_cfg, **p, 'fold': k})}.json") for p in grid for k in range(n_folds)]
     _restore_from_csv(results_dir / "cv_folds.csv", tasks, run_cfg)
     todo = [t for t in tasks if not t[2].is_file()]
     if todo:
-        x_np = x.numpy()
-        threads = max(1, cpu_count() // n_jobs)
         dev = None if device is None else str(device)
-        jobs = (delayed(_run_fold)(x_np, folds[k][0], folds[k][1], p, k, run_cfg, path, threads, dev)
-                for p, k, path in todo)
-        saved_threads = torch.get_num_threads()
-        try:
-            with Parallel(n_jobs=n_jobs, backend=backend, return_as="generator_unordered") as par:
-                for _ in tqdm(par(jobs), total=len(todo), desc="CV folds", disable=not progress,
-                              file=sys.stdout, ascii=True, ncols=100, mininterval=10):
-                    pass
-        finally:
-            torch.set_num_threads(saved_threads)
+        work = [(p, k, path.stem) for p, k, path in todo]
+        results = parallel_imap(_run_fold, work, n_jobs=n_jobs, backend=backend, shared=(x.numpy(), run_cfg, dev))
+        # the rows come back here and are written by this process, as each fold finishes
+        for i, row in tqdm(results, total=len(todo), desc="CV folds", disable=not progress,
+                           file=sys.stdout, ascii=True, ncols=100, mininterval=10):
+            p, k, path = todo[i]
+            _write_row(path, row, {**run_cfg, **p, "fold": k})
     rows = pd.DataFrame([json.loads(path.read_text())["row"] for _, _, path in tasks])
     rows = rows.sort_values(["lr", "latent_dim", "fold"]).reset_index(drop=True)
     summary = summarize(rows)

@@ -33,7 +33,7 @@ def test_resume_after_interruption(tiny, tmp_path, monkeypatch):
     def dying(*args):
         if len(calls) == 4:
             raise KeyboardInterrupt("killed")
-        calls.append(args[4])
+        calls.append(args[0][1])  # the fold
         return real(*args)
 
     monkeypatch.setattr(search, "_run_fold", dying)
