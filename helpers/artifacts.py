@@ -2,12 +2,13 @@
 from __future__ import annotations
 
 import json
+import warnings
 from pathlib import Path
 
 import pandas as pd
 
 from .models import load_model, save_model
-from .utils import config_key
+from .utils import CorruptFileError, config_key
 
 
 def load_or_train(path, config: dict, train, **meta):
@@ -24,6 +25,9 @@ def load_or_train(path, config: dict, train, **meta):
     if path.is_file() and hist_path.is_file():
         try:
             model, saved = load_model(path, with_meta=True)
+        except CorruptFileError as err:  # truncated or foreign: say so, then train it again
+            warnings.warn(f"{err}. Training it again.", stacklevel=2)
+            saved = {}
         except (RuntimeError, TypeError, ValueError):  # saved by an older architecture: stale
             saved = {}
         if saved.get("config_key") == key:

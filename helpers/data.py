@@ -11,7 +11,10 @@ import torch
 from sklearn.model_selection import KFold, train_test_split
 
 ROOT_ENV = "MNIST_ROOT"
-DEFAULT_ROOT = "./data"
+DOWNLOAD_ENV = "MNIST_DOWNLOAD"
+#: The repository's ``data/`` folder (git-ignored), whatever the working directory (CLI, JupyterLab, tests).
+DEFAULT_ROOT = Path(__file__).resolve().parents[1] / "data"
+FALSE_VALUES = {"0", "false", "no", "off"}
 
 #: SHA-256 of the four canonical (uncompressed) MNIST IDX files.
 SHA256 = {
@@ -27,8 +30,21 @@ class MNISTDataError(RuntimeError):
 
 
 def resolve_root(root=None) -> Path:
-    """The data root: ``root`` if given, else ``$MNIST_ROOT``, else ``./data``."""
-    return Path(root if root is not None else os.environ.get(ROOT_ENV, DEFAULT_ROOT)).expanduser().absolute()
+    """The data root: ``root`` if given, else ``$MNIST_ROOT``, else the repository's ``data/``.
+
+    A root that names the ``MNIST/raw`` folder itself (holding the files) is taken as the root above it."""
+    if root is None:
+        root = os.environ.get(ROOT_ENV) or DEFAULT_ROOT
+    root = Path(root).expanduser().absolute()
+    if (root.name == "raw" and root.parent.name == "MNIST" and not (root / "MNIST" / "raw").is_dir()
+            and any((root / name).is_file() for name in SHA256)):
+        return root.parent.parent
+    return root
+
+
+def download_allowed() -> bool:
+    """``$MNIST_DOWNLOAD`` unless it is one of 0, false, no, off (any case); allowed when unset."""
+    return os.environ.get(DOWNLOAD_ENV, "1").strip().lower() not in FALSE_VALUES
 
 
 def raw_folder(root) -> Path:
@@ -65,23 +81,23 @@ def _missing_message(folder: Path, missing) -> str:
         f"MNIST data not found: {', '.join(missing)} missing in {folder}. "
         f"Put the four uncompressed IDX files ({', '.join(SHA256)}) in that folder, "
         f"or set the {ROOT_ENV} environment variable (or pass root=...) to a folder that holds "
-        f"MNIST/raw/ with them, or allow download=True on a machine with internet."
+        f"MNIST/raw/ with them, or, on a machine with internet, leave {DOWNLOAD_ENV} unset (or pass download=True)."
     )
 
 
 def load_mnist(root=None, train: bool = True, download: bool | None = None):
     """Return ``(images, labels)``: float32 ``(N, 1, 28, 28)`` in [0, 1] and int64 labels.
 
-    ``root`` defaults to ``$MNIST_ROOT`` or ``./data``. Files are read by
+    ``root`` defaults to ``$MNIST_ROOT``, else the repository's ``data/``. Files are read by
     ``torchvision.datasets.MNIST`` after a SHA-256 check. When they are absent and
-    ``download`` is true (default unless ``$MNIST_DOWNLOAD=0``), torchvision downloads
-    them into ``root``; a root that holds the files is never written to.
+    ``download`` is true (default unless ``$MNIST_DOWNLOAD`` is 0, false, no or off), torchvision
+    downloads them into ``root``; a root that holds the files is never written to.
     """
     from torchvision.datasets import MNIST
 
     root = resolve_root(root)
     if download is None:
-        download = os.environ.get("MNIST_DOWNLOAD", "1") != "0"
+        download = download_allowed()
     folder = raw_folder(root)
     missing = [name for name in SHA256 if not (folder / name).is_file()]
     if missing:

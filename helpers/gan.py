@@ -4,7 +4,6 @@ from __future__ import annotations
 import sys
 import time
 import warnings
-from pathlib import Path
 
 import numpy as np
 import pandas as pd
@@ -15,7 +14,7 @@ from torch.optim.swa_utils import AveragedModel, get_ema_multi_avg_fn
 from tqdm import tqdm
 
 from .data import batch_indices
-from .utils import check_positive, device as pick_device, to_device
+from .utils import atomic_save, check_positive, device as pick_device, load_checkpoint, to_device
 
 
 def to_gan_range(x: torch.Tensor) -> torch.Tensor:
@@ -248,8 +247,8 @@ def train_gan(G, D, x, *, epochs, lr=2e-4, betas=(0.5, 0.999), batch_size=128, r
     shown = ema.module if ema is not None else G  # the generator that is snapshot, scored and kept
     state = {"iters": [], "epochs": [], "snapshots": {}, "best_state": None, "best_epoch": None, "best_fid": float("inf")}
     start = 0
-    if checkpoint is not None and Path(checkpoint).is_file():
-        ck = torch.load(checkpoint, map_location=dev, weights_only=False)
+    ck = load_checkpoint(checkpoint, map_location=dev)
+    if ck is not None:
         G.load_state_dict(ck["G"]), D.load_state_dict(ck["D"])
         opt_g.load_state_dict(ck["opt_g"]), opt_d.load_state_dict(ck["opt_d"])
         if ema is not None:
@@ -295,11 +294,9 @@ def train_gan(G, D, x, *, epochs, lr=2e-4, betas=(0.5, 0.999), batch_size=128, r
         state["epochs"].append(row)
         bar.set_postfix(g=f"{row['g_loss']:.3f}", d=f"{row['d_loss']:.3f}")
         if checkpoint is not None and ((epoch + 1) % checkpoint_every == 0 or epoch + 1 == epochs):
-            Path(checkpoint).parent.mkdir(parents=True, exist_ok=True)
-            torch.save({"G": G.state_dict(), "D": D.state_dict(), "opt_g": opt_g.state_dict(),
-                        "opt_d": opt_d.state_dict(), "ema": ema.state_dict() if ema is not None else None,
-                        "state": state, "epoch": epoch + 1}, str(checkpoint) + ".tmp")
-            Path(str(checkpoint) + ".tmp").replace(checkpoint)
+            atomic_save({"G": G.state_dict(), "D": D.state_dict(), "opt_g": opt_g.state_dict(),
+                         "opt_d": opt_d.state_dict(), "ema": ema.state_dict() if ema is not None else None,
+                         "state": state, "epoch": epoch + 1}, checkpoint)
     bar.close()
     G.eval(), D.eval()
     return {"iters": pd.concat(state["iters"], ignore_index=True) if state["iters"] else pd.DataFrame(),

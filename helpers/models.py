@@ -7,7 +7,7 @@ from pathlib import Path
 import torch
 from torch import nn
 
-from .utils import check_positive
+from .utils import CorruptFileError, atomic_save, check_positive, read_torch_file
 
 _REGISTRY: dict[str, type] = {}
 
@@ -236,14 +236,8 @@ def save_model(model: Configurable, path, **meta) -> Path:
     name = type(model).__name__
     if _REGISTRY.get(name) is not type(model):
         raise ValueError(f"save_model only saves registered helpers models, got {name}")
-    path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
     state = {k: v.detach().cpu() for k, v in model.state_dict().items()}
-    payload = {"class": name, "config": model.config, "state_dict": state, "meta": meta}
-    tmp = path.with_suffix(path.suffix + ".tmp")
-    torch.save(payload, tmp)
-    tmp.replace(path)
-    return path
+    return atomic_save({"class": name, "config": model.config, "state_dict": state, "meta": meta}, path)
 
 
 def fingerprint(model: nn.Module) -> str:
@@ -256,11 +250,17 @@ def fingerprint(model: nn.Module) -> str:
 
 
 def load_model(path, map_location="cpu", with_meta: bool = False):
-    """Rebuild a model saved by :func:`save_model`, in eval mode (and its ``meta`` if asked)."""
+    """Rebuild a model saved by :func:`save_model`, in eval mode (and its ``meta`` if asked).
+
+    A missing file raises ``FileNotFoundError``; a truncated, empty or foreign one ``CorruptFileError`` naming it."""
     path = Path(path)
     if not path.is_file():
         raise FileNotFoundError(f"no saved model at {path}")
-    payload = torch.load(path, map_location=map_location, weights_only=True)
+    fix = ("delete it and rerun the notebook that writes it (README, 'Trained models'), "
+           "or restore the committed copy with `git checkout -- <file>`")
+    payload = read_torch_file(path, map_location=map_location, what="saved model", fix=fix)
+    if not isinstance(payload, dict) or not {"class", "config", "state_dict"} <= set(payload):
+        raise CorruptFileError(f"{path} is not a model saved by helpers.models.save_model; {fix}")
     try:
         cls = _REGISTRY[payload["class"]]
     except KeyError as exc:

@@ -17,7 +17,7 @@ from tqdm import tqdm
 from .data import cv_folds
 from .models import Autoencoder
 from .training import fit_autoencoder
-from .utils import check_images, check_n_jobs, check_positive, config_key, ensure_dir, parallel_imap, seed_everything
+from .utils import atomic_write, check_images, check_n_jobs, check_positive, config_key, ensure_dir, parallel_imap, seed_everything
 
 PARAMS = ("lr", "latent_dim")
 
@@ -58,9 +58,7 @@ def _run_fold(task, x, run_cfg, device):
 
 
 def _write_row(path: Path, row: dict, config: dict) -> None:
-    tmp = path.with_suffix(".tmp")
-    tmp.write_text(json.dumps({"config": config, "row": row}))
-    tmp.replace(path)  # atomic: a killed run never leaves a half-written row
+    atomic_write(path, lambda tmp: tmp.write_text(json.dumps({"config": config, "row": row})))
 
 
 def _restore_from_csv(csv_path: Path, tasks, run_cfg) -> None:

@@ -4,7 +4,6 @@ from __future__ import annotations
 import math
 import sys
 import time
-from pathlib import Path
 
 import numpy as np
 import pandas as pd
@@ -14,7 +13,7 @@ from torch.nn import functional as F
 from tqdm import tqdm
 
 from .data import batch_indices
-from .utils import check_images, check_positive, device as pick_device, to_device
+from .utils import atomic_save, check_images, check_positive, device as pick_device, load_checkpoint, to_device
 
 SCHEDULES = (None, "onecycle", "cosine")
 
@@ -66,8 +65,8 @@ def _fit(model, n_train, batch_loss, evaluate, *, epochs, lr, batch_size, weight
         sched = torch.optim.lr_scheduler.CosineAnnealingLR(opt, T_max=epochs * steps_per_epoch)
     rows, start, best_state = [], 0, None
     better = (lambda a, b: a > b) if keep_best and "acc" in keep_best else (lambda a, b: a < b)
-    if checkpoint is not None and Path(checkpoint).is_file():
-        state = torch.load(checkpoint, map_location=device, weights_only=False)
+    state = load_checkpoint(checkpoint, map_location=device)
+    if state is not None:
         model.load_state_dict(state["model"])
         opt.load_state_dict(state["optimizer"])
         if sched is not None:
@@ -114,12 +113,9 @@ def _fit(model, n_train, batch_loss, evaluate, *, epochs, lr, batch_size, weight
         if diverged:
             break
         if checkpoint is not None:
-            Path(checkpoint).parent.mkdir(parents=True, exist_ok=True)
-            torch.save({"model": model.state_dict(), "optimizer": opt.state_dict(),
-                        "scheduler": sched.state_dict() if sched is not None else None, "history": rows,
-                        "best_state": best_state},
-                       str(checkpoint) + ".tmp")
-            Path(str(checkpoint) + ".tmp").replace(checkpoint)
+            atomic_save({"model": model.state_dict(), "optimizer": opt.state_dict(),
+                         "scheduler": sched.state_dict() if sched is not None else None, "history": rows,
+                         "best_state": best_state}, checkpoint)
     bar.close()
     hist = pd.DataFrame(rows)
     if keep_best and best_state is not None:

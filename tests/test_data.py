@@ -95,3 +95,49 @@ def test_balanced_subset_and_split():
     assert not np.array_equal(idx, balanced_subset(labels, 50, seed=1))
     tr, va = train_val_split(labels, 0.2, seed=0)
     assert len(va) == 200 and not set(tr) & set(va)
+
+
+@pytest.mark.parametrize("value", ["0", "false", "False", "no", "OFF", " off "])
+def test_usual_false_values_turn_download_off(value, tmp_path, monkeypatch):
+    monkeypatch.setenv("MNIST_DOWNLOAD", value)
+    with pytest.raises(MNISTDataError, match="not found"):
+        load_mnist(tmp_path)
+    assert not any(tmp_path.iterdir())  # nothing downloaded, nothing written
+
+
+@pytest.mark.parametrize("value, allowed", [(None, True), ("1", True), ("yes", True), ("no", False)])
+def test_download_switch(value, allowed, monkeypatch):
+    from helpers.data import download_allowed
+
+    if value is None:
+        monkeypatch.delenv("MNIST_DOWNLOAD", raising=False)
+    else:
+        monkeypatch.setenv("MNIST_DOWNLOAD", value)
+    assert download_allowed() is allowed
+
+
+def test_root_pointing_at_raw_folder_is_recognised(mnist_root):
+    raw = mnist_root / "MNIST" / "raw"
+    assert resolve_root(raw) == mnist_root.absolute()
+    x, _ = load_mnist(raw, train=False, download=False)
+    assert x.shape == (10000, 1, 28, 28)
+
+
+def test_default_root_is_the_repository_data_folder_from_any_directory(tmp_path):
+    """From `notebooks/` (JupyterLab's working directory) the default is still the repository's data/."""
+    import os
+    import subprocess
+    import sys
+
+    from helpers.data import DEFAULT_ROOT
+    from helpers.report import REPO
+
+    assert DEFAULT_ROOT == REPO / "data"
+    env = {k: v for k, v in os.environ.items() if k != "MNIST_ROOT"}
+    code = "from helpers.data import raw_folder; print(raw_folder(None))"
+    out = subprocess.run([sys.executable, "-c", code], cwd=REPO / "notebooks", env=env, capture_output=True,
+                         text=True, check=True)
+    assert out.stdout.strip() == str(REPO / "data" / "MNIST" / "raw")
+    # and git ignores data downloaded there or anywhere else in the tree
+    for rel in ("data/MNIST/raw/x", "notebooks/data/MNIST/raw/x"):
+        assert subprocess.run(["git", "check-ignore", "-q", rel], cwd=REPO).returncode == 0, rel

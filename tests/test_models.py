@@ -127,3 +127,22 @@ def test_to_device_uses_channels_last_without_changing_outputs(make, tmp_path):
     torch.testing.assert_close(model(x), before, atol=1e-5, rtol=1e-4)
     save_model(model, tmp_path / "m.pt")  # a channels-last model saves and reloads as usual
     torch.testing.assert_close(load_model(tmp_path / "m.pt")(x), before, atol=1e-5, rtol=1e-4)
+
+
+@pytest.mark.parametrize("damage", ["truncated", "empty", "text", "foreign"])
+def test_load_model_names_a_broken_file_and_what_to_do(tmp_path, damage):
+    from helpers.models import load_model, save_model
+    from helpers.utils import CorruptFileError
+
+    path = save_model(Autoencoder(2), tmp_path / "autoencoder.pt")
+    if damage == "truncated":
+        path.write_bytes(path.read_bytes()[:1000])
+    elif damage == "empty":
+        path.write_bytes(b"")
+    elif damage == "text":
+        path.write_text("these are not weights\n")
+    else:
+        torch.save({"weights": torch.zeros(3)}, path)
+    with pytest.raises(CorruptFileError, match="delete it and rerun") as err:
+        load_model(path)
+    assert str(path) in str(err.value)

@@ -176,3 +176,34 @@ def test_parallel_map_keeps_order_and_limits_threads():
     assert parallel_map(probe, [5], n_jobs=4)[0][::2] == (10, os.getpid())  # one item: in this process
     with pytest.raises(ValueError, match="n_jobs"):
         parallel_map(probe, [1], n_jobs=0)
+
+
+def test_truncated_checkpoint_is_set_aside_and_training_restarts(small, tmp_path):
+    x, v = small
+    _, full = _fit(x, v, epochs=2)
+    ck = tmp_path / "ck.pt"
+    _fit(x, v, epochs=1, checkpoint=ck)
+    ck.write_bytes(ck.read_bytes()[: ck.stat().st_size // 2])  # a run killed mid-write by something else
+    with pytest.warns(UserWarning, match=r"ck\.pt is not a readable training checkpoint.*restarts from scratch"):
+        _, again = _fit(x, v, epochs=2, checkpoint=ck)
+    cols = ["epoch", "train_mse", "val_mse"]
+    assert again[cols].equals(full[cols])  # trained from scratch, as if no checkpoint had been there
+    assert (tmp_path / "ck.pt.corrupt").is_file() and ck.is_file()  # kept for a look; a good checkpoint now
+
+
+def test_load_or_train_retrains_a_corrupt_model_and_says_so(tmp_path):
+    from helpers.artifacts import load_or_train
+
+    calls = []
+
+    def train():
+        calls.append(1)
+        return Autoencoder(2), __import__("pandas").DataFrame({"epoch": [1]})
+
+    path = tmp_path / "ae.pt"
+    load_or_train(path, {"a": 1}, train)
+    path.write_bytes(b"")
+    with pytest.warns(UserWarning, match=r"ae\.pt is not a readable saved model.*Training it again"):
+        _, _, loaded = load_or_train(path, {"a": 1}, train)
+    assert not loaded and len(calls) == 2
+    assert load_or_train(path, {"a": 1}, train)[2]  # the retrained file loads
