@@ -2,8 +2,10 @@
 
     python -m helpers.report --profile full|quick [--only 01 02] [-p name value ...] [--timeout 14400] [--jobs 2]
 
-``full`` executes the notebooks in place (their outputs are the committed report); ``quick`` writes
-the executed copies under ``build/quick/notebooks/`` (ignored by git). The profile reaches each
+``full`` executes the notebooks into ``build/partial/`` and replaces the committed ones (their outputs are
+the report) only when each succeeded; ``quick`` writes the executed copies under ``build/quick/notebooks/``
+(ignored by git). The notebooks' output and a cell counter stream to the terminal (``--no-progress``: one line
+per notebook). Ctrl-C or ``kill`` ends the run's kernels and workers; the next run resumes. The profile reaches each
 notebook's ``parameters`` cell through the ``REPORT_PROFILE`` environment variable, so a full run
 adds no injected cell; ``-p`` overrides are injected by papermill. A failing cell stops the run
 with the notebook and cell named.
@@ -17,6 +19,7 @@ from __future__ import annotations
 
 import argparse
 import os
+import signal
 import subprocess
 import sys
 import time
@@ -39,8 +42,45 @@ def tidy(path: Path) -> None:
     nbformat.write(nb, path)
 
 
-def run(profile: str, only=None, parameters=None, timeout: int = 14400, out_dir: Path | None = None) -> list[Path]:
-    """Execute the notebooks for ``profile``; return the executed notebooks' paths."""
+def stop_descendants(timeout: float = 5.0) -> None:
+    """Terminate every process this one started (notebook kernels, their joblib workers, chain processes),
+    then kill what is still alive after ``timeout`` seconds. Kernels run in sessions of their own, so a signal
+    to this process group alone would not reach them."""
+    import psutil
+
+    procs = psutil.Process().children(recursive=True)
+    for proc in procs:
+        try:
+            proc.terminate()
+        except psutil.NoSuchProcess:
+            pass
+    _, alive = psutil.wait_procs(procs, timeout=timeout)
+    for proc in alive:
+        try:
+            proc.kill()
+        except psutil.NoSuchProcess:
+            pass
+
+
+def _on_signal(signum, frame):
+    stop_descendants()
+    print(f"stopped by signal {signum}; finished steps are saved and the next run resumes", file=sys.stderr, flush=True)
+    os._exit(128 + signum)
+
+
+def install_signal_handlers() -> None:
+    """Ctrl-C (SIGINT) and ``kill`` (SIGTERM, SIGHUP) end this run's kernels and workers too."""
+    for sig in (signal.SIGINT, signal.SIGTERM, signal.SIGHUP):
+        signal.signal(sig, _on_signal)
+
+
+def run(profile: str, only=None, parameters=None, timeout: int = 14400, out_dir: Path | None = None,
+        progress: bool = True) -> list[Path]:
+    """Execute the notebooks for ``profile``; return the executed notebooks' paths.
+
+    Each notebook is executed into ``build/partial/`` and moved over its destination only when it succeeded,
+    so a failed full run leaves the committed report untouched. With ``progress``, the cell count, elapsed
+    time and the notebooks' own output (progress bars, messages) are streamed to the terminal."""
     import papermill as pm
 
     if profile not in ("full", "quick"):
@@ -51,19 +91,25 @@ def run(profile: str, only=None, parameters=None, timeout: int = 14400, out_dir:
     if out_dir is None:
         out_dir = REPO / "notebooks" if profile == "full" else REPO / "build" / "quick" / "notebooks"
     out_dir.mkdir(parents=True, exist_ok=True)
+    partial_dir = REPO / "build" / "partial"
+    partial_dir.mkdir(parents=True, exist_ok=True)
     os.environ["REPORT_PROFILE"] = profile
     done = []
     for i, name in enumerate(names, 1):
-        src, dst = REPO / "notebooks" / f"{name}.ipynb", out_dir / f"{name}.ipynb"
+        src, dst, partial = REPO / "notebooks" / f"{name}.ipynb", out_dir / f"{name}.ipynb", partial_dir / f"{name}.ipynb"
         print(f"[{i}/{len(names)}] {name} ({profile}) ...", flush=True)
         t0 = time.perf_counter()
         try:
-            pm.execute_notebook(str(src), str(dst), parameters=parameters or {}, cwd=str(REPO / "notebooks"),
-                                execution_timeout=timeout, progress_bar=False, kernel_name="python3")
+            pm.execute_notebook(str(src), str(partial), parameters=parameters or {}, cwd=str(REPO / "notebooks"),
+                                execution_timeout=timeout, progress_bar=progress, kernel_name="python3",
+                                log_output=progress, stdout_file=sys.stdout if progress else None,
+                                stderr_file=sys.stderr if progress else None,
+                                extra_arguments=["--IPKernelApp.log_level=ERROR"])  # no per-kernel TCP warning
         except pm.PapermillExecutionError as err:
             sys.exit(f"FAILED: {name}, cell {err.exec_count} ({err.ename}: {err.evalue}). "
-                     f"The partly executed notebook is {dst}.")
-        tidy(dst)
+                     f"{dst} was left as it was; the partly executed notebook is {partial}.")
+        tidy(partial)
+        partial.replace(dst)
         print(f"[{i}/{len(names)}] {name} done in {time.perf_counter() - t0:.0f} s -> {dst}", flush=True)
         done.append(dst)
     return done
@@ -79,6 +125,7 @@ def main(argv=None):
                     help="per-cell timeout in seconds (04 trains its 100 GAN epochs in one cell: about 1 h on 2 cores)")
     ap.add_argument("--jobs", type=int, default=1,
                     help="run the independent chains (01-02-03 and 04) side by side in this many processes")
+    ap.add_argument("--no-progress", action="store_true", help="print only one line per notebook")
     args = ap.parse_args(argv)
     import ast
 
@@ -90,15 +137,16 @@ def main(argv=None):
             params[k] = v
     if args.jobs < 1:
         ap.error(f"--jobs must be >= 1, got {args.jobs}")
+    install_signal_handlers()
     t0 = time.perf_counter()
     if args.jobs == 1:
-        run(args.profile, args.only, params, args.timeout)
+        run(args.profile, args.only, params, args.timeout, progress=not args.no_progress)
     else:
-        run_parallel(args.profile, args.only, args.p, args.timeout, args.jobs)
+        run_parallel(args.profile, args.only, args.p, args.timeout, args.jobs, progress=not args.no_progress)
     print(f"all done in {time.perf_counter() - t0:.0f} s")
 
 
-def run_parallel(profile, only, overrides, timeout, jobs):
+def run_parallel(profile, only, overrides, timeout, jobs, progress=True):
     """Run the independent chains of :data:`CHAINS` in up to ``jobs`` processes at a time."""
     chains = [[n for n in c if not only or any(n.startswith(o) or o.startswith(n) for o in only)] for c in CHAINS]
     chains = [c for c in chains if c]
@@ -109,7 +157,7 @@ def run_parallel(profile, only, overrides, timeout, jobs):
             chain = pending.pop(0)
             env = dict(os.environ) if chain is chains[0] else dict(os.environ, OMP_NUM_THREADS=side_threads)
             cmd = [sys.executable, "-m", "helpers.report", "--profile", profile, "--timeout", str(timeout), "--only", *chain]
-            cmd += [a for k, v in overrides for a in ("-p", k, v)]
+            cmd += [a for k, v in overrides for a in ("-p", k, v)] + ([] if progress else ["--no-progress"])
             print(f"started chain {' -> '.join(chain)} (OMP_NUM_THREADS={env.get('OMP_NUM_THREADS', 'default')})", flush=True)
             running.append((chain, subprocess.Popen(cmd, cwd=REPO, env=env)))
         time.sleep(2)

@@ -123,3 +123,47 @@ def test_parallel_failure_names_the_chain(monkeypatch):
     monkeypatch.setattr(report.time, "sleep", lambda s: None)
     with pytest.raises(SystemExit, match="04"):
         report.run_parallel("quick", ["04"], [], 60, 2)
+
+
+def test_failed_run_leaves_the_existing_notebook_untouched(tmp_path, capsys):
+    """A bad value stops the notebook; the copy at the destination (the committed report, for the full
+    profile) keeps its bytes, and the message says where the partial notebook is."""
+    committed = tmp_path / "03_denoising.ipynb"
+    shutil.copy(report.REPO / "notebooks" / "03_denoising.ipynb", committed)
+    before = committed.read_bytes()
+    with pytest.raises(SystemExit, match=r"FAILED: 03_denoising.*was left as it was.*build/partial/03_denoising"):
+        report.run("quick", only=["03"], parameters={"epochs": -1}, out_dir=tmp_path, timeout=300, progress=False)
+    assert committed.read_bytes() == before
+    assert (report.REPO / "build" / "partial" / "03_denoising.ipynb").is_file()
+
+
+def test_kill_ends_kernels_and_workers_and_progress_streams(tmp_path):
+    """`kill` of a quick run in 01's grid search leaves no process of it alive; its terminal showed progress."""
+    import os
+    import signal
+    import sys
+    import time
+
+    import psutil
+
+    results = tmp_path / "results"
+    log = (tmp_path / "log.txt").open("w")
+    proc = subprocess.Popen([sys.executable, "-m", "helpers.report", "--profile", "quick", "--only", "01",
+                             "-p", "results_dir", str(results), "-p", "figures_dir", str(tmp_path / "figures"),
+                             "-p", "n_jobs", "2"], cwd=report.REPO, stdout=log, stderr=subprocess.STDOUT)
+    deadline, family = time.time() + 300, set()
+    while time.time() < deadline and len(list((results / "cv_runs").glob("*.json"))) < 2:
+        assert proc.poll() is None, (tmp_path / "log.txt").read_text()[-3000:]
+        family |= {p.pid for p in psutil.Process(proc.pid).children(recursive=True)}
+        time.sleep(0.2)
+    family |= {p.pid for p in psutil.Process(proc.pid).children(recursive=True)}
+    assert len(family) >= 2  # the kernel and its joblib workers were running
+    os.kill(proc.pid, signal.SIGTERM)  # a plain `kill` of helpers.report
+    assert proc.wait(timeout=30) != 0
+    time.sleep(5)
+    alive = [p for p in family if psutil.pid_exists(p) and psutil.Process(p).status() != psutil.STATUS_ZOMBIE]
+    assert not alive, f"left running: {alive}"
+    log.close()
+    text = (tmp_path / "log.txt").read_text()
+    assert "Executing" in text and "01_autoencoder (quick)" in text  # papermill's cell counter, streamed
+    assert "without encryption" not in text
