@@ -29,12 +29,16 @@ def fingerprint(x: torch.Tensor) -> str:
 
 @dataclass
 class CVResult:
-    """Rows per (point, fold), the summary per point and the best point."""
+    """Rows per (point, fold), the summary per point and the best point (:func:`best_point`; reading it raises
+    :class:`NoUsablePointError` when every point diverged or collapsed)."""
 
     folds: pd.DataFrame
     summary: pd.DataFrame
-    best: dict
     n_trained: int
+
+    @property
+    def best(self) -> dict:
+        return best_point(self.summary)
 
 
 def _run_fold(task, x, run_cfg, device):
@@ -88,11 +92,22 @@ def summarize(folds: pd.DataFrame) -> pd.DataFrame:
     return out.reset_index()
 
 
+class NoUsablePointError(RuntimeError):
+    """Every grid point diverged or collapsed to the mean image: the search chose nothing."""
+
+
 def best_point(summary: pd.DataFrame) -> dict:
-    """The point with the lowest mean validation MSE; points with a diverged fold are excluded."""
-    ok = summary[(summary["n_diverged"] == 0) & summary["val_mse_mean"].notna()]
+    """The point with the lowest mean validation MSE among those with no diverged fold and no fold collapsed
+    to the mean image; raises :class:`NoUsablePointError` when no point is left."""
+    bad = summary["n_diverged"] > 0
+    if "n_collapsed" in summary:
+        bad |= summary["n_collapsed"] > 0
+    ok = summary[~bad & summary["val_mse_mean"].notna()]
     if ok.empty:
-        raise RuntimeError("every grid point diverged; no best point")
+        raise NoUsablePointError(
+            f"every one of the {len(summary)} grid points diverged or collapsed to the mean image "
+            f"({int((summary['n_diverged'] > 0).sum())} with a diverged fold); no best point. Lower the learning "
+            f"rates or train longer per fold (cv_epochs).")
     row = ok.loc[ok["val_mse_mean"].idxmin()]
     return {"lr": float(row["lr"]), "latent_dim": int(row["latent_dim"]),
             "val_mse_mean": float(row["val_mse_mean"]), "val_mse_std": float(row["val_mse_std"]),
@@ -147,4 +162,4 @@ def grid_search_cv(x, param_grid, *, results_dir, n_folds=6, epochs=5, batch_siz
     summary = summarize(rows)
     rows.to_csv(results_dir / "cv_folds.csv", index=False)
     summary.to_csv(results_dir / "cv_summary.csv", index=False)
-    return CVResult(rows, summary, best_point(summary), n_trained=len(todo))
+    return CVResult(rows, summary, n_trained=len(todo))

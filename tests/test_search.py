@@ -20,7 +20,10 @@ def test_rows_per_point_and_fold_and_divergence(tiny, tmp_path):
         (lr, 2, k) for lr in GRID["lr"] for k in range(3)}
     assert res.folds.loc[res.folds.lr == 1e4, "diverged"].all()  # recorded, search went on
     assert not res.folds.loc[res.folds.lr == 1e-3, "diverged"].any()
-    assert res.best["lr"] == 1e-3  # a diverged point is never chosen
+    # one epoch on 200 images: no point beats the mean image, and the lr=1e4 point diverged, so nothing is chosen
+    assert res.folds.loc[res.folds.lr == 1e-3, "collapsed"].all()
+    with pytest.raises(search.NoUsablePointError, match="every one of the 2 grid points diverged or collapsed"):
+        res.best
     assert (tmp_path / "cv_folds.csv").is_file() and (tmp_path / "cv_summary.csv").is_file()
     summary = pd.read_csv(tmp_path / "cv_summary.csv")
     assert {"train_mse_mean", "train_mse_std", "val_mse_mean", "val_mse_std"} <= set(summary.columns)
@@ -62,18 +65,23 @@ def test_saved_csv_restores_rows_without_cv_runs(tiny, tmp_path):
     again = grid_search_cv(tiny, GRID, results_dir=tmp_path, **KW)
     assert again.n_trained == 0
     pd.testing.assert_frame_equal(again.folds, first.folds)
-    assert again.best == first.best
+    pd.testing.assert_frame_equal(again.summary, first.summary)
     for f in (tmp_path / "cv_runs").iterdir():
         f.unlink()
     # the CSV's rows belong to other settings: nothing is reused
     assert grid_search_cv(tiny, GRID, results_dir=tmp_path, **{**KW, "epochs": 2}).n_trained == 6
 
 
-def test_best_point_lowest_mean_val():
-    s = pd.DataFrame({"lr": [1e-3, 1e-2, 1e-1], "latent_dim": [10, 10, 10], "val_mse_mean": [0.02, 0.01, 0.001],
-                      "val_mse_std": [0.0] * 3, "train_mse_mean": [0.0] * 3, "train_mse_std": [0.0] * 3,
-                      "n_diverged": [0, 0, 1]})
+def test_best_point_lowest_mean_val_skips_diverged_and_collapsed():
+    s = pd.DataFrame({"lr": [1e-3, 1e-2, 1e-1, 10.0], "latent_dim": [10] * 4, "val_mse_mean": [0.02, 0.01, 0.001, 0.0005],
+                      "val_mse_std": [0.0] * 4, "train_mse_mean": [0.0] * 4, "train_mse_std": [0.0] * 4,
+                      "n_diverged": [0, 0, 1, 0], "n_collapsed": [0, 0, 0, 2]})
     assert best_point(s)["lr"] == 1e-2
+    s.loc[1, "n_collapsed"] = 1
+    assert best_point(s)["lr"] == 1e-3
+    s.loc[0, "n_collapsed"] = 6
+    with pytest.raises(search.NoUsablePointError, match="every one of the 4 grid points"):
+        best_point(s)
 
 
 def test_bad_grid(tiny, tmp_path):
