@@ -5,6 +5,7 @@ import hashlib
 import json
 import os
 import random
+import sys
 import warnings
 from pathlib import Path
 
@@ -23,6 +24,11 @@ def to_device(model: torch.nn.Module, dev) -> torch.nn.Module:
     """Move ``model`` to ``dev`` with its convolution weights in channels-last layout (1.1-1.6x faster
     training of the seed's small conv nets on this CPU; ``benchmarks/channels_last.py`` prints the ratios)."""
     return model.to(torch.device(dev), memory_format=torch.channels_last)
+
+
+def log(*args) -> None:
+    """Print a progress or bookkeeping line to stderr: shown while a notebook runs, left out of the PDF report."""
+    print(*args, file=sys.stderr, flush=True)
 
 
 def seed_everything(seed: int) -> None:
