@@ -32,8 +32,30 @@ def find_chromium() -> str:
     raise FileNotFoundError("no Chromium found: install Debian's 'chromium' package (apt-get install chromium)")
 
 
-def merge(paths, profile: str) -> nbformat.NotebookNode:
-    """One notebook: a title page with contents, then each notebook's cells (stderr dropped)."""
+def provenance() -> str:
+    """The commit the report's code comes from (with a note if the tree had uncommitted changes)."""
+    try:
+        commit = subprocess.run(["git", "rev-parse", "--short=12", "HEAD"], cwd=REPO, capture_output=True, text=True,
+                                check=True).stdout.strip()
+        dirty = subprocess.run(["git", "status", "--porcelain", "--", "helpers", "notebooks"], cwd=REPO,
+                               capture_output=True, text=True, check=True).stdout.strip()
+    except (OSError, subprocess.CalledProcessError):
+        return "an unknown commit (not a git checkout)"
+    return f"commit `{commit}`" + (" with uncommitted changes to helpers/ or notebooks/" if dirty else "")
+
+
+def summary_page(profile: str, results_dir: Path) -> str:
+    """Markdown of the title page's summary: the results table (ours vs the seed's) and where it comes from."""
+    from .summary import table
+
+    return (f"## Results at a glance\n\nOur numbers against the seed's, from the `results/` of this run "
+            f"(the same table as the README's).\n\n{table(results_dir)}\n\nGenerated on {dt.date.today().isoformat()} "
+            f"from {provenance()}, profile **{profile}**.")
+
+
+def merge(paths, profile: str, results_dir: Path | None = None) -> nbformat.NotebookNode:
+    """One notebook: a title page with contents and the results summary, then each notebook's cells (stderr
+    dropped)."""
     parts = []
     for p in paths:
         nb = nbformat.read(p, as_version=4)
@@ -41,9 +63,12 @@ def merge(paths, profile: str) -> nbformat.NotebookNode:
         parts.append((title, nb))
     toc = "\n".join(f"{i}. {t}" for i, (t, _) in enumerate(parts, 1))
     merged = new_notebook(metadata=parts[0][1].metadata if parts else {})
+    if results_dir is None:
+        results_dir = REPO / "results" if profile == "full" else REPO / "build" / "quick" / "results"
     merged.cells.append(new_markdown_cell(
         f"# {TITLE}\n\nA report in {len(parts)} parts, generated from the executed notebooks "
-        f"(profile: **{profile}**) on {dt.date.today().isoformat()}.\n\n## Contents\n\n{toc}"))
+        f"(profile: **{profile}**) on {dt.date.today().isoformat()}.\n\n## Contents\n\n{toc}\n\n"
+        + summary_page(profile, Path(results_dir))))
     for _, nb in parts:
         merged.cells.append(new_markdown_cell('<div style="page-break-before: always"></div>'))
         for cell in nb.cells:
@@ -53,21 +78,37 @@ def merge(paths, profile: str) -> nbformat.NotebookNode:
     return merged
 
 
-def build_pdf(paths, out: Path, *, profile: str = "full", show_code: bool = False) -> Path:
+#: Tables wider than the text are scaled down to its width (CSS zoom, so every column stays on the page and
+#: each header stays one word for ``pdftotext``); long output lines wrap at spaces where they can.
+FIT_TABLES = """<script>
+window.addEventListener('load', () => {
+  const width = document.querySelector('main, body').clientWidth - 8;
+  document.querySelectorAll('table').forEach(t => {
+    const w = t.getBoundingClientRect().width;
+    if (w > width) { t.style.zoom = (0.95 * width / w).toFixed(3); }
+  });
+});
+</script>"""
+STYLE = ("<style>@page { size: A4; margin: 14mm; } body { font-size: 11pt; } .jp-RenderedImage img { max-width: 100%; }"
+         " .jp-OutputArea-output { overflow: visible !important; } .jp-RenderedHTMLCommon table { font-size: 7.5pt; }"
+         " .jp-RenderedHTMLCommon td, .jp-RenderedHTMLCommon th { white-space: nowrap; }"
+         " pre { white-space: pre-wrap; overflow-wrap: anywhere; word-break: normal; }</style>")
+#: Chromium lays the page out at this width before printing: A4 less the margins, at 96 px per inch.
+PAGE_WIDTH_PX = 687
+
+
+def build_pdf(paths, out: Path, *, profile: str = "full", show_code: bool = False, results_dir=None) -> Path:
     """Write ``out`` (PDF) from the executed notebooks ``paths``; returns ``out``."""
     from nbconvert import HTMLExporter
 
     missing = [str(p) for p in paths if not Path(p).is_file()]
     if missing:
         raise FileNotFoundError(f"executed notebooks missing: {', '.join(missing)} (run python -m helpers.report first)")
-    nb = merge([Path(p) for p in paths], profile)
+    nb = merge([Path(p) for p in paths], profile, results_dir)
     exporter = HTMLExporter(template_name="lab", exclude_input=not show_code, exclude_input_prompt=True,
                             exclude_output_prompt=True)
     html, _ = exporter.from_notebook_node(nb, resources={"metadata": {"name": TITLE}})
-    style = ("<style>@page { size: A4; margin: 14mm; } body { font-size: 11pt; } .jp-RenderedImage img { max-width: 100%; }"
-             " .jp-OutputArea-output { overflow: visible !important; } .jp-RenderedHTMLCommon table { font-size: 7.5pt; }"
-             " pre { white-space: pre-wrap; word-break: break-all; }</style>")
-    html = html.replace("</head>", style + "</head>", 1)
+    html = html.replace("</head>", STYLE + FIT_TABLES + "</head>", 1)
     out = Path(out).resolve()
     out.parent.mkdir(parents=True, exist_ok=True)
     with tempfile.TemporaryDirectory() as tmp:
@@ -76,11 +117,53 @@ def build_pdf(paths, out: Path, *, profile: str = "full", show_code: bool = Fals
         cmd = [find_chromium(), "--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
                "--disable-background-networking", "--disable-component-update", "--disable-sync",
                f"--user-data-dir={tmp}/profile", "--no-pdf-header-footer", "--generate-pdf-document-outline",
-               "--virtual-time-budget=20000", f"--print-to-pdf={out}", page.as_uri()]
+               "--virtual-time-budget=20000", f"--window-size={PAGE_WIDTH_PX},1000", f"--print-to-pdf={out}",
+               page.as_uri()]
         subprocess.run(cmd, check=True, capture_output=True, timeout=300)
     if not out.is_file() or out.stat().st_size == 0:
         raise RuntimeError(f"Chromium wrote no PDF to {out}")
     return out
+
+
+def table_headers(paths) -> list[str]:
+    """The text of every header cell (``<th>``) of every HTML table output in the notebooks ``paths``."""
+    from html.parser import HTMLParser
+
+    class Headers(HTMLParser):
+        def __init__(self):
+            super().__init__()
+            self.cells, self._text = [], None
+
+        def handle_starttag(self, tag, attrs):
+            if tag == "th":
+                self._text = []
+
+        def handle_data(self, data):
+            if self._text is not None:
+                self._text.append(data)
+
+        def handle_endtag(self, tag):
+            if tag == "th" and self._text is not None:
+                text = " ".join("".join(self._text).split())
+                if text:
+                    self.cells.append(text)
+                self._text = None
+
+    parser = Headers()
+    for path in paths:
+        for cell in nbformat.read(path, as_version=4).cells:
+            for out in cell.get("outputs", []):
+                html = out.get("data", {}).get("text/html", "")
+                if "<table" in html:
+                    parser.feed(html if isinstance(html, str) else "".join(html))
+    return parser.cells
+
+
+def missing_headers(pdf, paths) -> list[str]:
+    """Header cells of the notebooks' tables that ``pdftotext`` does not find in ``pdf`` (cut off the page)."""
+    text = subprocess.run(["pdftotext", str(pdf), "-"], capture_output=True, text=True, check=True).stdout
+    flat = "".join(text.split())
+    return sorted({h for h in table_headers(paths) if "".join(h.split()) not in flat})
 
 
 def main(argv=None):

@@ -26,7 +26,7 @@ def to_device(model: torch.nn.Module, dev) -> torch.nn.Module:
     return model.to(torch.device(dev), memory_format=torch.channels_last)
 
 
-def log(*args) -> None:
+def note(*args) -> None:
     """Print a progress or bookkeeping line to stderr: shown while a notebook runs, left out of the PDF report."""
     print(*args, file=sys.stderr, flush=True)
 
