@@ -167,3 +167,41 @@ def test_kill_ends_kernels_and_workers_and_progress_streams(tmp_path):
     text = (tmp_path / "log.txt").read_text()
     assert "Executing" in text and "01_autoencoder (quick)" in text  # papermill's cell counter, streamed
     assert "without encryption" not in text
+
+
+def test_every_table_header_reaches_the_pdf(quick_run, tmp_path):
+    from helpers.pdf import missing_headers, table_headers
+
+    pdf = build_pdf(quick_run, tmp_path / "report.pdf", profile="quick")
+    assert len(table_headers(quick_run)) > 50
+    assert missing_headers(pdf, quick_run) == []
+    text = subprocess.run(["pdftotext", str(pdf), "-"], capture_output=True, text=True, check=True).stdout
+    assert "Results at a glance" in text and "commit" in text  # the summary page
+    assert str(report.REPO) not in text  # no machine paths in the report
+
+
+def test_committed_report_shows_every_table_header():
+    from helpers.pdf import missing_headers, table_headers
+
+    notebooks = [report.REPO / "notebooks" / f"{n}.ipynb" for n in report.NOTEBOOKS]
+    assert len(table_headers(notebooks)) > 100
+    assert missing_headers(report.REPO / "report.pdf", notebooks) == []
+
+
+def test_nbval_command_passes_a_good_notebook_and_fails_a_broken_one(tmp_path):
+    """The README's `python -m pytest --nbval-lax notebooks`, on two small notebooks of the same kind."""
+    import sys
+
+    good, bad = new_notebook(), new_notebook()
+    good.cells = [new_code_cell("import os\nprint(os.environ['REPORT_PROFILE'])"),
+                  new_code_cell("from helpers.data import raw_folder\nraw_folder(None)")]
+    bad.cells = [new_code_cell("1 / 0")]
+    folder = tmp_path / "notebooks"
+    folder.mkdir()
+    nbformat.write(good, folder / "good.ipynb")
+    nbformat.write(bad, folder / "bad.ipynb")
+    cmd = [sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider", "--nbval-lax", "--rootdir", str(report.REPO)]
+    ok = subprocess.run([*cmd, str(folder / "good.ipynb")], cwd=report.REPO, capture_output=True, text=True)
+    assert ok.returncode == 0 and "2 passed" in ok.stdout, ok.stdout[-2000:]
+    broken = subprocess.run([*cmd, str(folder / "bad.ipynb")], cwd=report.REPO, capture_output=True, text=True)
+    assert broken.returncode == 1 and "ZeroDivisionError" in broken.stdout
