@@ -42,6 +42,33 @@ def tidy(path: Path) -> None:
     nbformat.write(nb, path)
 
 
+def notebook_parameters(path) -> list[str]:
+    """The names assigned in the notebook's cell tagged ``parameters`` (what papermill overrides)."""
+    import ast
+
+    nb = nbformat.read(path, as_version=4)
+    cell = next((c for c in nb.cells if "parameters" in c.get("metadata", {}).get("tags", [])), None)
+    if cell is None:
+        raise ValueError(f"{path} has no cell tagged 'parameters'")
+    names = []
+    for node in ast.parse(cell.source).body:
+        targets = node.targets if isinstance(node, ast.Assign) else [node.target] if isinstance(node, ast.AnnAssign) else []
+        names += [t.id for t in targets if isinstance(t, ast.Name)]
+    return names
+
+
+def split_overrides(names, parameters: dict) -> dict:
+    """``{notebook: the overrides that are its parameters}``; an override that is a parameter of none of
+    ``names`` raises ``ValueError`` naming it and the valid names, before anything runs."""
+    known = {n: notebook_parameters(REPO / "notebooks" / f"{n}.ipynb") for n in names}
+    unknown = [k for k in parameters if not any(k in v for v in known.values())]
+    if unknown:
+        valid = "; ".join(f"{n}: {', '.join(v)}" for n, v in known.items())
+        raise ValueError(f"unknown parameter{'s' if len(unknown) > 1 else ''} {', '.join(map(repr, unknown))} "
+                         f"for {', '.join(names)}. Valid names: {valid}")
+    return {n: {k: v for k, v in parameters.items() if k in known[n]} for n in names}
+
+
 def stop_descendants(timeout: float = 5.0) -> None:
     """Terminate every process this one started (notebook kernels, their joblib workers, chain processes),
     then kill what is still alive after ``timeout`` seconds. Kernels run in sessions of their own, so a signal
@@ -90,6 +117,7 @@ def run(profile: str, only=None, parameters=None, timeout: int = 14400, out_dir:
         names = [n for n in names if any(n.startswith(o) for o in only)]
     if out_dir is None:
         out_dir = REPO / "notebooks" if profile == "full" else REPO / "build" / "quick" / "notebooks"
+    per_notebook = split_overrides(names, parameters or {})
     out_dir.mkdir(parents=True, exist_ok=True)
     partial_dir = REPO / "build" / "partial"
     partial_dir.mkdir(parents=True, exist_ok=True)
@@ -100,7 +128,7 @@ def run(profile: str, only=None, parameters=None, timeout: int = 14400, out_dir:
         print(f"[{i}/{len(names)}] {name} ({profile}) ...", flush=True)
         t0 = time.perf_counter()
         try:
-            pm.execute_notebook(str(src), str(partial), parameters=parameters or {}, cwd=str(REPO / "notebooks"),
+            pm.execute_notebook(str(src), str(partial), parameters=per_notebook[name], cwd=str(REPO / "notebooks"),
                                 execution_timeout=timeout, progress_bar=progress, kernel_name="python3",
                                 log_output=progress, stdout_file=sys.stdout if progress else None,
                                 stderr_file=sys.stderr if progress else None,
@@ -137,6 +165,11 @@ def main(argv=None):
             params[k] = v
     if args.jobs < 1:
         ap.error(f"--jobs must be >= 1, got {args.jobs}")
+    names = [n for n in NOTEBOOKS if not args.only or any(n.startswith(o) for o in args.only)]
+    try:
+        split_overrides(names, params)
+    except ValueError as err:
+        ap.error(str(err))
     install_signal_handlers()
     t0 = time.perf_counter()
     if args.jobs == 1:
@@ -157,7 +190,10 @@ def run_parallel(profile, only, overrides, timeout, jobs, progress=True):
             chain = pending.pop(0)
             env = dict(os.environ) if chain is chains[0] else dict(os.environ, OMP_NUM_THREADS=side_threads)
             cmd = [sys.executable, "-m", "helpers.report", "--profile", profile, "--timeout", str(timeout), "--only", *chain]
-            cmd += [a for k, v in overrides for a in ("-p", k, v)] + ([] if progress else ["--no-progress"])
+            known = {k for n in NOTEBOOKS if any(n.startswith(c) for c in chain)
+                     for k in notebook_parameters(REPO / "notebooks" / f"{n}.ipynb")}
+            cmd += [a for k, v in overrides if k in known for a in ("-p", k, v)]  # each chain gets its own names
+            cmd += [] if progress else ["--no-progress"]
             print(f"started chain {' -> '.join(chain)} (OMP_NUM_THREADS={env.get('OMP_NUM_THREADS', 'default')})", flush=True)
             running.append((chain, subprocess.Popen(cmd, cwd=REPO, env=env)))
         time.sleep(2)

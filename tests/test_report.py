@@ -111,11 +111,12 @@ def test_parallel_runs_chains_in_order_with_threads(monkeypatch):
     monkeypatch.setattr(report.time, "sleep", lambda s: None)
     monkeypatch.setattr(report.os, "cpu_count", lambda: 2)
     monkeypatch.delenv("OMP_NUM_THREADS", raising=False)
-    report.run_parallel("quick", None, [["epochs", "1"]], 60, 2)
+    report.run_parallel("quick", None, [["epochs", "1"], ["cv_epochs", "1"]], 60, 2)
     chains = [c[c.index("--only") + 1 : c.index("--only") + 1 + (3 if "01" in c else 1)] for c, _ in calls]
     assert chains == [["01", "02", "03"], ["04"]]
     assert [t for _, t in calls] == [None, "1"]  # the critical chain keeps the default threads, 04 gets one core
-    assert all(c[-3:] == ["-p", "epochs", "1"] and "quick" in c for c, _ in calls)
+    assert all("quick" in c and c[c.index("-p"):c.index("-p") + 3] == ["-p", "epochs", "1"] for c, _ in calls)
+    assert ["-p", "cv_epochs", "1"] == calls[0][0][-3:] and "cv_epochs" not in calls[1][0]  # 01's name only to 01's chain
 
 
 def test_parallel_failure_names_the_chain(monkeypatch):
@@ -205,3 +206,29 @@ def test_nbval_command_passes_a_good_notebook_and_fails_a_broken_one(tmp_path):
     assert ok.returncode == 0 and "2 passed" in ok.stdout, ok.stdout[-2000:]
     broken = subprocess.run([*cmd, str(folder / "bad.ipynb")], cwd=report.REPO, capture_output=True, text=True)
     assert broken.returncode == 1 and "ZeroDivisionError" in broken.stdout
+
+
+def test_misspelt_parameter_is_refused_before_any_work():
+    import sys
+    import time
+
+    t0 = time.perf_counter()
+    out = subprocess.run([sys.executable, "-m", "helpers.report", "--profile", "quick", "--only", "03", "-p", "epochz", "3"],
+                         cwd=report.REPO, capture_output=True, text=True, timeout=120)
+    assert out.returncode != 0 and time.perf_counter() - t0 < 60
+    assert "unknown parameter 'epochz'" in out.stderr and "epochs" in out.stderr and "[1/1]" not in out.stdout
+
+
+@pytest.mark.parametrize("name", report.NOTEBOOKS)
+def test_every_notebook_parameter_is_known_and_others_refused(name):
+    params = report.notebook_parameters(report.REPO / "notebooks" / f"{name}.ipynb")
+    assert {"profile", "seed", "data_root", "results_dir", "figures_dir"} <= set(params)
+    assert report.split_overrides([name], {"seed": 1}) == {name: {"seed": 1}}
+    with pytest.raises(ValueError, match="unknown parameter 'sed'"):
+        report.split_overrides([name], {"sed": 1})
+
+
+def test_override_goes_only_to_the_notebooks_that_have_it():
+    split = report.split_overrides(report.NOTEBOOKS, {"epochs": 2, "cv_epochs": 1})
+    assert split["03_denoising"] == {"epochs": 2} and split["04_gan"] == {"epochs": 2}
+    assert split["01_autoencoder"] == {"cv_epochs": 1} and split["02_classification"] == {}
