@@ -91,7 +91,6 @@ window.addEventListener('load', () => {
 </script>"""
 STYLE = ("<style>@page { size: A4; margin: 14mm; } body { font-size: 11pt; } .jp-RenderedImage img { max-width: 100%; }"
          " .jp-OutputArea-output { overflow: visible !important; } .jp-RenderedHTMLCommon table { font-size: 7.5pt; }"
-         " .jp-RenderedHTMLCommon td, .jp-RenderedHTMLCommon th { white-space: nowrap; }"
          " pre { white-space: pre-wrap; overflow-wrap: anywhere; word-break: normal; }</style>")
 #: Chromium lays the page out at this width before printing: A4 less the margins, at 96 px per inch.
 PAGE_WIDTH_PX = 687
