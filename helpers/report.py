@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import argparse
 import os
+import re
 import signal
 import subprocess
 import sys
@@ -32,13 +33,54 @@ NOTEBOOKS = ["01_autoencoder", "02_classification", "03_denoising", "04_gan"]
 CHAINS = [["01", "02", "03"], ["04"]]  # 02 loads 01's autoencoder, 03 loads 01's and 02's models; 04 stands alone
 
 
+CAPTION = re.compile(r"(Figures?|Tables?) (\d+)\.(\d+)(?:(-| and )(?:\d+\.)?(\d+))?")
+
+
+def number_captions(nb, part: int):
+    """Number the figure and table captions of part ``part`` 1, 2, ... in order of appearance, and make the
+    references in the text follow. A caption is a Markdown line that starts with ``*Figure`` or ``*Table``; the
+    numbers before its dash are the ones it defines (``*Table 4.2 and Figures 4.8-4.9 — ...``,
+    ``*Figures 2.3 and 2.4 — ...``), so a figure
+    inserted with any number renumbers the rest."""
+    new, count = {"Figure": {}, "Table": {}}, {"Figure": 0, "Table": 0}
+    cells = [c for c in nb.cells if c.cell_type == "markdown"]
+    for cell in cells:
+        for line in cell.source.splitlines():
+            if re.match(r"\s*\*(Figure|Table)", line):
+                for m in CAPTION.finditer(line.split("—")[0]):
+                    kind, old_part, first = m.group(1).rstrip("s"), int(m.group(2)), int(m.group(3))
+                    last = int(m.group(5) or first)
+                    for k in (range(first, last + 1) if m.group(4) != " and " else (first, last)):
+                        if (old_part, k) not in new[kind]:
+                            count[kind] += 1
+                            new[kind][(old_part, k)] = count[kind]
+
+    def renumber(m):
+        kind, old_part = m.group(1).rstrip("s"), int(m.group(2))
+        first = new[kind].get((old_part, int(m.group(3))))
+        if first is None:  # not a caption of this notebook: leave it
+            return m.group(0)
+        text = f"{m.group(1)} {part}.{first}"
+        if m.group(4):
+            text += f"{m.group(4)}{part}.{new[kind].get((old_part, int(m.group(5))), int(m.group(5)))}"
+        return text
+
+    for cell in cells:
+        cell.source = CAPTION.sub(renumber, cell.source)
+    return nb
+
+
 def tidy(path: Path) -> None:
     """Merge consecutive stream outputs and collapse progress-bar carriage returns (nbconvert's
-    ``CoalesceStreamsPreprocessor``), so the saved notebook and the PDF show each bar's final state."""
+    ``CoalesceStreamsPreprocessor``), so the saved notebook and the PDF show each bar's final state; number
+    the captions (:func:`number_captions`, the part from the file name's leading digits)."""
     from nbconvert.preprocessors import CoalesceStreamsPreprocessor
 
     nb = nbformat.read(path, as_version=4)
     nb, _ = CoalesceStreamsPreprocessor().preprocess(nb, {})
+    digits = re.match(r"\d+", Path(path).stem)
+    if digits:
+        nb = number_captions(nb, int(digits.group()))
     nbformat.write(nb, path)
 
 

@@ -232,3 +232,30 @@ def test_override_goes_only_to_the_notebooks_that_have_it():
     split = report.split_overrides(report.NOTEBOOKS, {"epochs": 2, "cv_epochs": 1})
     assert split["03_denoising"] == {"epochs": 2} and split["04_gan"] == {"epochs": 2}
     assert split["01_autoencoder"] == {"cv_epochs": 1} and split["02_classification"] == {}
+
+
+def test_captions_are_numbered_in_order_and_references_follow():
+    from nbformat.v4 import new_markdown_cell
+
+    nb = new_notebook()
+    nb.cells = [new_markdown_cell("*Figure 2.1 — first*"),
+                new_markdown_cell("*Figure 2.9 — inserted later with a guessed number; see Table 2.3*"),
+                new_markdown_cell("*Table 2.3 and Figures 2.5-2.6 — a table and two figures*"),
+                new_markdown_cell("*Figures 2.8 and 2.9 — two more*"),
+                new_markdown_cell("As Figure 2.5 and Table 2.3 show, unlike Figure 1.4 of Part 1 ...")]
+    report.number_captions(nb, 2)
+    src = [c.source for c in nb.cells]
+    assert src[0] == "*Figure 2.1 — first*"
+    assert src[1].startswith("*Figure 2.2 — ") and src[1].endswith("see Table 2.1*")
+    assert src[2].startswith("*Table 2.1 and Figures 2.3-2.4 — ")
+    assert src[3] == "*Figures 2.5 and 2.2 — two more*"  # 2.9 was already numbered 2.2 above: one number each
+    assert src[4] == "As Figure 2.3 and Table 2.1 show, unlike Figure 1.4 of Part 1 ..."  # another part's: untouched
+
+
+def test_committed_notebooks_captions_are_numbered():
+    import copy
+
+    for i, name in enumerate(report.NOTEBOOKS, 1):
+        nb = nbformat.read(report.REPO / "notebooks" / f"{name}.ipynb", as_version=4)
+        before = [c.source for c in nb.cells]
+        assert [c.source for c in report.number_captions(copy.deepcopy(nb), i).cells] == before, name
