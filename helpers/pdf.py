@@ -44,13 +44,24 @@ def provenance() -> str:
     return f"commit `{commit}`" + (" with uncommitted changes to helpers/ or notebooks/" if dirty else "")
 
 
-def summary_page(profile: str, results_dir: Path) -> str:
+def run_times(parts) -> str:
+    """When and in how long each notebook was executed, from papermill's metadata in ``parts``
+    (``(title, notebook)`` pairs)."""
+    times = []
+    for title, nb in parts:
+        meta = nb.metadata.get("papermill", {})
+        if meta.get("duration") is not None:
+            times.append(f"{title.split(' — ')[0]} {meta['duration']:,.0f} s (started {str(meta.get('start_time', '?'))[:16]} UTC)")
+    return ("The notebooks were executed headless: " + "; ".join(times) + ".") if times else ""
+
+
+def summary_page(profile: str, results_dir: Path, parts=()) -> str:
     """Markdown of the title page's summary: the results table (ours vs the seed's) and where it comes from."""
     from .summary import table
 
     return (f"## Results at a glance\n\nOur numbers against the seed's, from the `results/` of this run "
             f"(the same table as the README's).\n\n{table(results_dir)}\n\nGenerated on {dt.date.today().isoformat()} "
-            f"from {provenance()}, profile **{profile}**.")
+            f"from {provenance()}, profile **{profile}**. {run_times(parts)}")
 
 
 def merge(paths, profile: str, results_dir: Path | None = None) -> nbformat.NotebookNode:
@@ -68,7 +79,7 @@ def merge(paths, profile: str, results_dir: Path | None = None) -> nbformat.Note
     merged.cells.append(new_markdown_cell(
         f"# {TITLE}\n\nA report in {len(parts)} parts, generated from the executed notebooks "
         f"(profile: **{profile}**) on {dt.date.today().isoformat()}.\n\n## Contents\n\n{toc}\n\n"
-        + summary_page(profile, Path(results_dir))))
+        + summary_page(profile, Path(results_dir), parts)))
     for _, nb in parts:
         merged.cells.append(new_markdown_cell('<div style="page-break-before: always"></div>'))
         for cell in nb.cells:
