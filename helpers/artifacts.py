@@ -7,8 +7,9 @@ from pathlib import Path
 
 import pandas as pd
 
-from .models import load_model, save_model
-from .utils import CorruptFileError, config_key
+from .models import Autoencoder, load_model, save_model
+from .training import fit_autoencoder
+from .utils import CorruptFileError, config_key, seed_everything
 
 
 def load_or_train(path, config: dict, train, **meta):
@@ -68,3 +69,26 @@ def save_metrics(results_dir, name: str, metrics: dict) -> Path:
 def load_metrics(results_dir, name: str) -> dict:
     path = Path(results_dir) / f"{name}.json"
     return json.loads(path.read_text()) if path.is_file() else {}
+
+
+def load_or_train_autoencoder(path, x_train, x_eval, *, latent_dim, lr, epochs, batch_size, revive=None, seed=0,
+                              device=None, progress=True, results_dir=None, notebook="01_autoencoder"):
+    """Notebook 01's final model: an :class:`~helpers.models.Autoencoder` of ``latent_dim`` trained on all of
+    ``x_train`` with a one-cycle schedule peaking at ``lr`` (and ``revive``), evaluated on ``x_eval`` after each
+    epoch (history column ``test_mse``). Loaded from ``path`` when it was saved with the same settings; else
+    trained, resuming from its checkpoint under ``results_dir/checkpoints/``. Returns ``(model, history, loaded)``."""
+    cfg = {"latent_dim": latent_dim, "lr": lr, "epochs": epochs, "batch_size": batch_size, "schedule": "onecycle",
+           "seed": seed, "n_train": len(x_train)}
+    if revive:
+        cfg["revive"] = revive
+    ckpt = checkpoint_path(results_dir if results_dir is not None else Path(path).parent, "autoencoder", cfg)
+
+    def train():
+        seed_everything(seed)
+        model = Autoencoder(latent_dim)
+        hist = fit_autoencoder(model, x_train, x_eval, epochs=epochs, lr=lr, batch_size=batch_size,
+                               schedule="onecycle", revive=revive, seed=seed, device=device, progress=progress,
+                               checkpoint=ckpt, desc=f"autoencoder d={latent_dim}")
+        return model, hist.rename(columns={"val_mse": "test_mse"})
+
+    return load_or_train(path, cfg, train, notebook=notebook)

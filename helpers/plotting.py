@@ -67,10 +67,15 @@ def image_grid(images, nrow: int, title=None, labels=None, vmin=0.0, vmax=1.0, s
 
 
 def cv_heatmap(summary: pd.DataFrame, value="val_mse_mean", std="val_mse_std", title="Mean validation MSE over folds (± std)"):
-    """Heatmap of the CV summary over (learning rate, latent dim) with ``mean ± std`` in each cell."""
+    """Heatmap of the CV summary over (learning rate, latent dim) with ``mean ± std`` in each cell; a summary
+    with rungs (successive halving) shows each point at its last rung, with that rung's epochs."""
+    if "rung" in summary:
+        summary = summary.sort_values("rung").groupby(["lr", "latent_dim"]).tail(1)
     mean = summary.pivot(index="lr", columns="latent_dim", values=value)
     sd = summary.pivot(index="lr", columns="latent_dim", values=std)
     annot = mean.map(lambda v: f"{v:.4f}") + "\n± " + sd.map(lambda v: f"{v:.4f}")
+    if "epochs" in summary:
+        annot = annot + "\n" + summary.pivot(index="lr", columns="latent_dim", values="epochs").map(lambda v: f"{v:g} ep")
     fig, ax = plt.subplots(figsize=(1.6 * mean.shape[1] + 2, 1.1 * mean.shape[0] + 1.5))
     sns.heatmap(np.log10(mean), annot=annot.values, fmt="", cmap="viridis_r", ax=ax,
                 cbar_kws={"label": f"log10({value})"}, annot_kws={"fontsize": 8})
@@ -92,6 +97,28 @@ def cv_lines(summary: pd.DataFrame, title="Validation MSE vs latent dimension"):
     ax.set_ylabel("validation MSE (mean over folds)")
     ax.set_title(title)
     ax.legend()
+    fig.tight_layout()
+    return fig
+
+
+def halving_curves(summary: pd.DataFrame, title="Successive halving: validation MSE at each rung"):
+    """Mean validation MSE (error bars: std over folds) against the epochs of each rung, one line per grid
+    point: a point's line ends at the last rung it reached. Colour: learning rate; marker: latent size."""
+    fig, ax = plt.subplots(figsize=(8.5, 5))
+    lrs, dims = sorted(summary["lr"].unique()), sorted(summary["latent_dim"].unique())
+    colors = dict(zip(lrs, sns.color_palette("deep", len(lrs))))
+    markers = dict(zip(dims, "osD^vP*X"))
+    for (lr, d), g in summary.sort_values("epochs").groupby(["lr", "latent_dim"]):
+        ok = np.isfinite(g["val_mse_mean"])
+        ax.errorbar(g["epochs"][ok], g["val_mse_mean"][ok], yerr=g["val_mse_std"][ok], color=colors[lr],
+                    marker=markers[d], capsize=3, label=f"lr {lr:g}, d = {d}", alpha=0.9)
+    ax.set_xscale("log")
+    ax.set_yscale("log")
+    ax.set_xticks(sorted(summary["epochs"].unique()), [f"{e:g}" for e in sorted(summary["epochs"].unique())])
+    ax.set_xlabel("epochs of the rung (each run trains from scratch with the final recipe)")
+    ax.set_ylabel("validation MSE (mean over folds)")
+    ax.set_title(title)
+    ax.legend(fontsize=7, ncol=1, bbox_to_anchor=(1.02, 1), loc="upper left")
     fig.tight_layout()
     return fig
 

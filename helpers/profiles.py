@@ -28,21 +28,20 @@ def resolve(profile: str, defaults: dict, given: dict) -> dict:
 
 
 AUTOENCODER = {
-    # full: all 60,000 images, 6 folds x 15 grid points (3 epochs per fold); the final models on all data with a
-    # 60-epoch one-cycle schedule peaking at the CV's best rate. d=10 test MSE before dead units were revived, measured
-    # with notebook 01 (-p final_epochs / -p final_lr): 60 epochs 0.01123 at peak 1e-2 (0.01138 at 5e-3), 100 epochs
-    # 0.01115; 150 epochs 0.01122 (a script calling fit_autoencoder with these settings): longer training does not help.
-    # Reviving dead ReLU units in the first half of the 60 epochs (notebook 01's final_revive=0.5) does: 0.01095
-    # (the same script with revive 0.8: 0.01094, with 1.0: 0.01092). Sized for a 2-core CPU; on a GPU raise cv_epochs.
-    "full": dict(learning_rates=[1e-3, 1e-2, 1e-1], latent_dims=[2, 4, 6, 8, 10], n_folds=6,
-                 cv_epochs=3, cv_batch_size=256, final_epochs=60, final_batch_size=128, final_lr=1e-2, train_subset=None,
-                 tsne_points=5000),
-    # quick: real MNIST, same code path on a 2 x 2 grid with 3 folds of 3,000 training images, 2 epochs of batch 32
-    # per fold: about the fewest steps after which the grid's points beat the mean image (a search where every point
-    # diverged or collapsed stops with an error), in about 15 s on 2 cores
-    "quick": dict(learning_rates=[3e-3, 1e-2], latent_dims=[4, 10], n_folds=3, cv_epochs=2, cv_batch_size=32,
-                  final_epochs=2, final_batch_size=128, final_lr=5e-3, train_subset=3000,
-                  tsne_points=500),
+    # The grid (learning rate x latent size) is searched by successive halving with epochs as the resource:
+    # every point on all folds for rungs[0] epochs, the best third (factor) of each rung goes on to the next
+    # rung's epochs. Every fold trains with the final model's recipe (one-cycle peaking at the point's rate,
+    # batch_size, dead units revived in the first `revive` share of the epochs), and the final model is the pick
+    # retrained on all training images for the last rung's epochs.
+    # full: all 60,000 images, 6 folds, the seed's grid; rungs 1-3-9-27 are the fewest epochs that keep the
+    # search within about 45 min on a 2-core CPU while its last rung is long enough to converge (>= 27 epochs).
+    "full": dict(learning_rates=[1e-3, 1e-2, 1e-1], latent_dims=[2, 4, 6, 8, 10], n_folds=6, rungs=[1, 3, 9, 27],
+                 factor=3, batch_size=128, revive=0.5, compare_latent_dim=10, train_subset=None, tsne_points=5000),
+    # quick: real MNIST, the same code path on a 2 x 2 grid with 3 folds of 3,000 images and rungs of 1 and 2
+    # epochs; batch 16 and rates up to 3e-2 so that one epoch trains past the mean image (a search where every
+    # point diverged or collapsed stops with an error)
+    "quick": dict(learning_rates=[1e-2, 3e-2], latent_dims=[4, 10], n_folds=3, rungs=[1, 2], factor=3,
+                  batch_size=16, revive=0.5, compare_latent_dim=10, train_subset=3000, tsne_points=500),
 }
 
 

@@ -1,11 +1,12 @@
-"""Resumable, parallel grid search with K-fold cross-validation for the autoencoder."""
+"""Resumable, parallel K-fold cross-validation of the autoencoder: one grid at one budget, or successive halving."""
 from __future__ import annotations
 
 import hashlib
 import json
+import math
 import sys
 import time
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 import numpy as np
@@ -29,16 +30,33 @@ def fingerprint(x: torch.Tensor) -> str:
 
 @dataclass
 class CVResult:
-    """Rows per (point, fold), the summary per point and the best point (:func:`best_point`; reading it raises
-    :class:`NoUsablePointError` when every point diverged or collapsed)."""
+    """Rows per (point, fold[, rung]), the summary per point (per rung for successive halving) and the best point
+    (:func:`best_point` on the last rung; reading it raises :class:`NoUsablePointError` when every point of that
+    rung diverged or collapsed). ``rungs`` (halving only): one row per rung with its epochs, points and promotions."""
 
     folds: pd.DataFrame
     summary: pd.DataFrame
     n_trained: int
+    rungs: pd.DataFrame = field(default_factory=pd.DataFrame)
 
     @property
     def best(self) -> dict:
-        return best_point(self.summary)
+        last = self.summary["rung"].max() if "rung" in self.summary else None
+        return best_point(self.summary if last is None else self.summary[self.summary["rung"] == last])
+
+    @property
+    def wall_seconds(self) -> float:
+        """Wall time of the runs that produced the rows, from their start and end times (NaN for older rows)."""
+        if not {"started", "finished"} <= set(self.folds.columns):
+            return float("nan")
+        return float(self.folds["finished"].max() - self.folds["started"].min())
+
+    @property
+    def images_per_second(self) -> float:
+        """Training images processed per second of wall time over the whole search (every epoch of every fold)."""
+        if "n_train" not in self.folds:
+            return float("nan")
+        return float((self.folds["n_train"] * self.folds["epochs_run"]).sum() / self.wall_seconds)
 
 
 def _run_fold(task, x, run_cfg, device):
@@ -49,16 +67,19 @@ def _run_fold(task, x, run_cfg, device):
     seed_everything(seed)
     model = Autoencoder(params["latent_dim"])
     xt, xv = torch.from_numpy(x[train_idx]), torch.from_numpy(x[val_idx])
-    t0 = time.perf_counter()
+    started, t0 = time.time(), time.perf_counter()
     hist = fit_autoencoder(model, xt, xv, epochs=run_cfg["epochs"], lr=params["lr"], batch_size=run_cfg["batch_size"],
                            weight_decay=run_cfg["weight_decay"], seed=seed, device=device, progress=False,
-                           schedule=run_cfg["schedule"])
+                           schedule=run_cfg["schedule"], revive=run_cfg.get("revive"))
     last = hist.iloc[-1]
     mean_img_mse = float(((xv - xt.mean(0, keepdim=True)) ** 2).mean())
-    return {**params, "fold": fold, "train_mse": float(last["train_mse"]), "val_mse": float(last["val_mse"]),
-            "epochs_run": int(len(hist)), "diverged": bool(hist["diverged"].any()),
-            "collapsed": bool(last["val_mse"] >= 0.95 * mean_img_mse), "seconds": time.perf_counter() - t0,
-            "key": key}
+    row = {**params, "fold": fold, "train_mse": float(last["train_mse"]), "val_mse": float(last["val_mse"]),
+           "epochs_run": int(len(hist)), "diverged": bool(hist["diverged"].any()),
+           "collapsed": bool(last["val_mse"] >= 0.95 * mean_img_mse), "seconds": time.perf_counter() - t0,
+           "started": started, "finished": time.time(), "n_train": len(xt), "key": key}
+    if "rung" in run_cfg:
+        row = {"rung": run_cfg["rung"], "epochs": run_cfg["epochs"], **row}
+    return row
 
 
 def _write_row(path: Path, row: dict, config: dict) -> None:
@@ -83,8 +104,10 @@ def _restore_from_csv(csv_path: Path, tasks, run_cfg) -> None:
 
 
 def summarize(folds: pd.DataFrame) -> pd.DataFrame:
-    """Mean and std of train/val MSE over folds, per (lr, latent_dim)."""
-    g = folds.groupby(list(PARAMS))
+    """Mean and std of train/val MSE over folds, per (lr, latent_dim) (per (rung, epochs, lr, latent_dim) when
+    the rows carry a rung)."""
+    by = (["rung", "epochs"] if "rung" in folds else []) + list(PARAMS)
+    g = folds.groupby(by)
     out = g.agg(train_mse_mean=("train_mse", "mean"), train_mse_std=("train_mse", "std"),
                 val_mse_mean=("val_mse", "mean"), val_mse_std=("val_mse", "std"),
                 n_folds=("fold", "count"), n_diverged=("diverged", "sum"), n_collapsed=("collapsed", "sum"),
@@ -114,10 +137,44 @@ def best_point(summary: pd.DataFrame) -> dict:
             "train_mse_mean": float(row["train_mse_mean"]), "train_mse_std": float(row["train_mse_std"])}
 
 
+def _check_grid(x, param_grid, batch_size, n_jobs):
+    check_images("x", x)
+    check_positive("batch_size", batch_size, integer=True)
+    check_n_jobs(n_jobs)
+    grid = list(ParameterGrid(param_grid))
+    for p in grid:
+        if set(p) != set(PARAMS):
+            raise ValueError(f"param_grid must have exactly the keys {PARAMS}, got {sorted(p)}")
+        check_positive("lr", p["lr"])
+        check_positive("latent_dim", p["latent_dim"], integer=True)
+    return grid
+
+
+def _cv_rows(x, points, run_cfg, results_dir, *, n_jobs, backend, device, progress, desc="CV folds"):
+    """Rows of every (point, fold) at the settings ``run_cfg``: loaded when saved under their key, else trained
+    (in parallel) and written one by one as they finish. Returns ``(rows, n_trained)``."""
+    run_dir = ensure_dir(Path(results_dir) / "cv_runs")
+    tasks = [(p, k, run_dir / f"{config_key({**run_cfg, **p, 'fold': k})}.json")
+             for p in points for k in range(run_cfg["n_folds"])]
+    _restore_from_csv(Path(results_dir) / "cv_folds.csv", tasks, run_cfg)
+    todo = [t for t in tasks if not t[2].is_file()]
+    if todo:
+        dev = None if device is None else str(device)
+        work = [(p, k, path.stem) for p, k, path in todo]
+        results = parallel_imap(_run_fold, work, n_jobs=n_jobs, backend=backend, shared=(x.numpy(), run_cfg, dev))
+        # the rows come back here and are written by this process, as each fold finishes
+        for i, row in tqdm(results, total=len(todo), desc=desc, disable=not progress,
+                           file=sys.stdout, ascii=True, ncols=100, mininterval=10):
+            p, k, path = todo[i]
+            _write_row(path, row, {**run_cfg, **p, "fold": k})
+    rows = pd.DataFrame([json.loads(path.read_text())["row"] for _, _, path in tasks])
+    return rows, len(todo)
+
+
 def grid_search_cv(x, param_grid, *, results_dir, n_folds=6, epochs=5, batch_size=256, weight_decay=1e-5,
-                   schedule=None, seed=0, n_jobs=1, backend=None, device=None, progress=True) -> CVResult:
+                   schedule=None, revive=None, seed=0, n_jobs=1, backend=None, device=None, progress=True) -> CVResult:
     """Train an :class:`Autoencoder` for every point of ``ParameterGrid(param_grid)`` (keys ``lr`` and
-    ``latent_dim``) on each of ``n_folds`` shuffled folds and validate on the held-out fold.
+    ``latent_dim``) for ``epochs`` on each of ``n_folds`` shuffled folds and validate on the held-out fold.
 
     Each finished (point, fold) is written at once to ``results_dir/cv_runs/`` under a key that
     hashes every setting that changes its result (data, epochs, batch size, seed, ...), so an
@@ -130,36 +187,104 @@ def grid_search_cv(x, param_grid, *, results_dir, n_folds=6, epochs=5, batch_siz
     Workers only return rows; this process writes them, so no shared filesystem is needed.
     Writes ``cv_folds.csv`` and ``cv_summary.csv`` to ``results_dir``.
     """
-    check_images("x", x)
-    for name, value in (("epochs", epochs), ("batch_size", batch_size)):
-        check_positive(name, value, integer=True)
-    check_n_jobs(n_jobs)
-    grid = list(ParameterGrid(param_grid))
-    for p in grid:
-        if set(p) != set(PARAMS):
-            raise ValueError(f"param_grid must have exactly the keys {PARAMS}, got {sorted(p)}")
-        check_positive("lr", p["lr"])
-        check_positive("latent_dim", p["latent_dim"], integer=True)
+    grid = _check_grid(x, param_grid, batch_size, n_jobs)
+    check_positive("epochs", epochs, integer=True)
     results_dir = ensure_dir(results_dir)
-    run_dir = ensure_dir(results_dir / "cv_runs")
     cv_folds(len(x), n_folds, seed)  # validates n_folds before any work
     run_cfg = {"data": fingerprint(x), "n": len(x), "n_folds": n_folds, "epochs": epochs, "batch_size": batch_size,
                "weight_decay": weight_decay, "schedule": schedule, "seed": seed}
-    tasks = [(p, k, run_dir / f"{config_key({**run_cfg, **p, 'fold': k})}.json") for p in grid for k in range(n_folds)]
-    _restore_from_csv(results_dir / "cv_folds.csv", tasks, run_cfg)
-    todo = [t for t in tasks if not t[2].is_file()]
-    if todo:
-        dev = None if device is None else str(device)
-        work = [(p, k, path.stem) for p, k, path in todo]
-        results = parallel_imap(_run_fold, work, n_jobs=n_jobs, backend=backend, shared=(x.numpy(), run_cfg, dev))
-        # the rows come back here and are written by this process, as each fold finishes
-        for i, row in tqdm(results, total=len(todo), desc="CV folds", disable=not progress,
-                           file=sys.stdout, ascii=True, ncols=100, mininterval=10):
-            p, k, path = todo[i]
-            _write_row(path, row, {**run_cfg, **p, "fold": k})
-    rows = pd.DataFrame([json.loads(path.read_text())["row"] for _, _, path in tasks])
+    if revive is not None:
+        run_cfg["revive"] = revive
+    rows, n_trained = _cv_rows(x, grid, run_cfg, results_dir, n_jobs=n_jobs, backend=backend, device=device,
+                               progress=progress)
     rows = rows.sort_values(["lr", "latent_dim", "fold"]).reset_index(drop=True)
     summary = summarize(rows)
     rows.to_csv(results_dir / "cv_folds.csv", index=False)
     summary.to_csv(results_dir / "cv_summary.csv", index=False)
-    return CVResult(rows, summary, n_trained=len(todo))
+    return CVResult(rows, summary, n_trained=n_trained)
+
+
+def promote(summary: pd.DataFrame, n_candidates: int, factor: int) -> tuple[list[dict], pd.Series]:
+    """The points of one rung's ``summary`` that go on: the best ``ceil(n_candidates / factor)`` by mean
+    validation MSE among those with no diverged and no collapsed fold (the others drop out here).
+    Returns ``(points, usable)``, ``usable`` a boolean mask over ``summary``'s rows."""
+    usable = (summary["n_diverged"] == 0) & (summary["n_collapsed"] == 0) & summary["val_mse_mean"].notna()
+    keep = summary[usable].nsmallest(math.ceil(n_candidates / factor), "val_mse_mean")
+    return [{"lr": float(r["lr"]), "latent_dim": int(r["latent_dim"])} for _, r in keep.iterrows()], usable
+
+
+def halving_search_cv(x, param_grid, *, results_dir, rungs=(1, 3, 9, 27), factor=3, n_folds=6, batch_size=256,
+                      weight_decay=1e-5, schedule="onecycle", revive=None, seed=0, n_jobs=1, backend=None,
+                      device=None, progress=True) -> CVResult:
+    """Successive halving over ``ParameterGrid(param_grid)`` with epochs as the resource (the semantics of
+    scikit-learn's ``HalvingGridSearchCV``): every point is cross-validated on all ``n_folds`` folds for
+    ``rungs[0]`` epochs; the best ``ceil(n / factor)`` of the ``n`` points of a rung by mean validation MSE go
+    on to the next rung's budget, until the last rung. Points with a diverged or collapsed fold drop out at
+    the rung where it happened. Every (point, fold, rung) trains from scratch with the whole recipe of the
+    final model at the rung's length (``schedule`` peaking at the point's learning rate, ``revive``), so each
+    rung estimates what a final model of that length would score; rows are saved and resumed per
+    (point, fold, rung) as in :func:`grid_search_cv`.
+    Writes ``cv_folds.csv`` (one row per point, fold and rung), ``cv_summary.csv`` (one row per point and
+    rung) and ``cv_rungs.csv`` (per rung: epochs, points trained, usable, promoted) to ``results_dir``.
+    """
+    grid = _check_grid(x, param_grid, batch_size, n_jobs)
+    rungs = list(rungs)
+    for r in rungs:
+        check_positive("rungs (epochs per rung)", r, integer=True)
+    if not rungs or any(b <= a for a, b in zip(rungs, rungs[1:])):
+        raise ValueError(f"rungs must be increasing positive epoch counts, got {rungs!r}")
+    if not isinstance(factor, (int, np.integer)) or isinstance(factor, bool) or factor < 2:
+        raise ValueError(f"factor must be an int >= 2, got {factor!r}")
+    if schedule not in (None, "onecycle", "cosine"):
+        raise ValueError(f"schedule must be None, 'onecycle' or 'cosine', got {schedule!r}")
+    results_dir = ensure_dir(results_dir)
+    cv_folds(len(x), n_folds, seed)  # validates n_folds before any work
+    base = {"data": fingerprint(x), "n": len(x), "n_folds": n_folds, "batch_size": batch_size,
+            "weight_decay": weight_decay, "schedule": schedule, "seed": seed, "revive": revive}
+    points, all_rows, summaries, rung_log, n_trained = grid, [], [], [], 0
+    for i, epochs in enumerate(rungs):
+        run_cfg = {**base, "rung": i, "epochs": epochs}
+        rows, n = _cv_rows(x, points, run_cfg, results_dir, n_jobs=n_jobs, backend=backend, device=device,
+                           progress=progress, desc=f"rung {i} ({epochs} ep)")
+        n_trained += n
+        summary = summarize(rows)
+        promoted, usable = promote(summary, len(points), factor)
+        if i + 1 == len(rungs):
+            promoted = []  # the last rung: its best point is the pick
+        summary["promoted"] = [{"lr": float(r.lr), "latent_dim": int(r.latent_dim)} in promoted for r in summary.itertuples()]
+        all_rows.append(rows)
+        summaries.append(summary)
+        rung_log.append({"rung": i, "epochs": epochs, "points": len(points), "usable": int(usable.sum()),
+                         "promoted": len(promoted), "trained_now": n,
+                         "wall_seconds": float(rows["finished"].max() - rows["started"].min())})
+        if i + 1 < len(rungs) and not promoted:
+            break  # nothing usable left: best raises NoUsablePointError naming the rung's points
+        points = promoted
+    rows = pd.concat(all_rows).sort_values(["rung", "lr", "latent_dim", "fold"]).reset_index(drop=True)
+    summary = pd.concat(summaries).reset_index(drop=True)
+    rung_table = pd.DataFrame(rung_log)
+    rows.to_csv(results_dir / "cv_folds.csv", index=False)
+    summary.to_csv(results_dir / "cv_summary.csv", index=False)
+    rung_table.to_csv(results_dir / "cv_rungs.csv", index=False)
+    return CVResult(rows, summary, n_trained=n_trained, rungs=rung_table)
+
+
+def rung_margins(summary: pd.DataFrame) -> pd.DataFrame:
+    """Per rung of a halving summary: the best and the runner-up usable point, the gap between their mean
+    validation MSEs and that gap in units of the larger of their standard deviations over folds."""
+    rows = []
+    for (rung, epochs), g in summary.groupby(["rung", "epochs"]):
+        ok = g[(g["n_diverged"] == 0) & (g["n_collapsed"] == 0)].nsmallest(2, "val_mse_mean")
+        if ok.empty:
+            continue
+        b = ok.iloc[0]
+        row = {"rung": rung, "epochs": epochs, "best": f"lr {b['lr']:g}, d = {int(b['latent_dim'])}",
+               "best val MSE": b["val_mse_mean"], "runner-up": None, "runner-up val MSE": float("nan"),
+               "gap": float("nan"), "gap / std": float("nan")}
+        if len(ok) > 1:
+            r = ok.iloc[1]
+            gap = r["val_mse_mean"] - b["val_mse_mean"]
+            row.update({"runner-up": f"lr {r['lr']:g}, d = {int(r['latent_dim'])}", "runner-up val MSE": r["val_mse_mean"],
+                        "gap": gap, "gap / std": gap / max(b["val_mse_std"], r["val_mse_std"])})
+        rows.append(row)
+    return pd.DataFrame(rows)
