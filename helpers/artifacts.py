@@ -92,3 +92,18 @@ def load_or_train_autoencoder(path, x_train, x_eval, *, latent_dim, lr, epochs, 
         return model, hist.rename(columns={"val_mse": "test_mse"})
 
     return load_or_train(path, cfg, train, notebook=notebook)
+
+
+class MissingUpstreamError(FileNotFoundError):
+    """A notebook needs a model that an earlier notebook writes, and it is not there."""
+
+
+def load_upstream_model(path, notebook: str, profile: str = "full"):
+    """Load the model an earlier part saved at ``path``; if it is missing, raise :class:`MissingUpstreamError`
+    that says which notebook to run first (never train a substitute under the other part's name)."""
+    path = Path(path)
+    if not path.is_file():
+        raise MissingUpstreamError(
+            f"{path} not found: it is written by notebooks/{notebook}.ipynb. Run that notebook first, e.g. "
+            f"`python -m helpers.report --profile {profile} --only {notebook[:2]}` (or run the whole chain without --only).")
+    return load_model(path)

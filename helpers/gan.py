@@ -1,8 +1,6 @@
 """GAN training (non-saturating BCE, Adam) with checkpoint/resume, and sample-quality metrics."""
 from __future__ import annotations
 
-import sys
-import time
 import warnings
 
 import numpy as np
@@ -11,10 +9,8 @@ import torch
 from scipy import linalg
 from torch.nn import functional as F
 from torch.optim.swa_utils import AveragedModel, get_ema_multi_avg_fn
-from tqdm import tqdm
-
-from .data import batch_indices
-from .utils import atomic_save, check_positive, device as pick_device, load_checkpoint, to_device
+from .loop import epoch_loop
+from .utils import check_positive, device as pick_device, to_device
 
 
 def to_gan_range(x: torch.Tensor) -> torch.Tensor:
@@ -245,62 +241,60 @@ def train_gan(G, D, x, *, epochs, lr=2e-4, betas=(0.5, 0.999), batch_size=128, r
     opt_g, opt_d = make_optimizers(G, D, lr, betas)
     ema = AveragedModel(G, multi_avg_fn=get_ema_multi_avg_fn(ema_decay), use_buffers=True) if ema_decay else None
     shown = ema.module if ema is not None else G  # the generator that is snapshot, scored and kept
-    state = {"iters": [], "epochs": [], "snapshots": {}, "best_state": None, "best_epoch": None, "best_fid": float("inf")}
-    start = 0
-    ck = load_checkpoint(checkpoint, map_location=dev)
-    if ck is not None:
-        G.load_state_dict(ck["G"]), D.load_state_dict(ck["D"])
-        opt_g.load_state_dict(ck["opt_g"]), opt_d.load_state_dict(ck["opt_d"])
-        if ema is not None:
-            ema.load_state_dict(ck["ema"])
-        state, start = ck["state"], ck["epoch"]
-    bar = tqdm(range(start, epochs), desc="GAN", disable=not progress or start >= epochs, file=sys.stdout, ascii=True, ncols=100,
-               mininterval=10, initial=start, total=epochs)
-    for epoch in bar:
-        t0 = time.perf_counter()
-        torch.manual_seed(seed + epoch)
-        gen = torch.Generator().manual_seed(seed + epoch)
+    state = {"iters": [], "snapshots": {}, "best_state": None, "best_epoch": None, "best_fid": float("inf")}
+    share = [1.0]
+
+    def before_epoch(epoch):
         if decay_epochs is not None:
             for group in (*opt_g.param_groups, *opt_d.param_groups):
                 group["lr"] = lr * (1 - epoch / decay_epochs)
+        share[0] = 1.0 if top_k is None else max(top_k[0] ** epoch, top_k[1])
+
+    def step(idx):
         G.train(), D.train()
-        share = 1.0 if top_k is None else max(top_k[0] ** epoch, top_k[1])
-        logs = []
-        for idx in batch_indices(len(x), batch_size, shuffle=True, generator=gen):
-            real = x[idx.to(dev)]
-            d_loss, d_real, d_fake = d_step(G, D, opt_d, real, real_label)
-            g_loss, d_fake_g = g_step(G, D, opt_g, len(real), dev, keep=max(1, round(share * len(real))))
-            if ema is not None:
-                ema.update_parameters(G)
-            logs.append(torch.stack([g_loss, d_loss, d_real, d_fake]))
-        logs = torch.stack(logs).cpu().numpy()
-        it = pd.DataFrame(logs, columns=["g_loss", "d_loss", "d_real", "d_fake"])
-        it.insert(0, "epoch", epoch + 1)
+        real = x[idx.to(dev)]
+        d_loss, d_real, d_fake = d_step(G, D, opt_d, real, real_label)
+        g_loss, _ = g_step(G, D, opt_g, len(real), dev, keep=max(1, round(share[0] * len(real))))
+        if ema is not None:
+            ema.update_parameters(G)
+        return {"g_loss": g_loss, "d_loss": d_loss, "d_real": d_real, "d_fake": d_fake}
+
+    def after_epoch(epoch, row, batches):
+        it = pd.DataFrame(batches)
+        it.insert(0, "epoch", epoch)
         state["iters"].append(it)
-        row = {"epoch": epoch + 1, **it.drop(columns="epoch").mean().to_dict(), "lr": opt_g.param_groups[0]["lr"], "top_k_share": share,
-               "seconds": time.perf_counter() - t0}
+        row.update(lr=opt_g.param_groups[0]["lr"], top_k_share=share[0])
         if fixed_noise is not None:
             shown.eval()
             with torch.no_grad():
-                state["snapshots"][epoch + 1] = shown(fixed_noise.to(dev)).cpu()
-        if evaluate is not None and ((epoch + 1) % eval_every == 0 or epoch + 1 == epochs):
+                state["snapshots"][epoch] = shown(fixed_noise.to(dev)).cpu()
+        if evaluate is not None and (epoch % eval_every == 0 or epoch == epochs):
             scores = evaluate(shown)
             row.update(scores)
             if ema is not None:
                 row.update({f"{k}_raw": v for k, v in evaluate(G).items()})
             if scores.get("fid", float("inf")) < state["best_fid"]:
-                state["best_fid"], state["best_epoch"] = scores["fid"], epoch + 1
+                state["best_fid"], state["best_epoch"] = scores["fid"], epoch
                 state["best_state"] = _cpu_state(shown)
-        state["epochs"].append(row)
-        bar.set_postfix(g=f"{row['g_loss']:.3f}", d=f"{row['d_loss']:.3f}")
-        if checkpoint is not None and ((epoch + 1) % checkpoint_every == 0 or epoch + 1 == epochs):
-            atomic_save({"G": G.state_dict(), "D": D.state_dict(), "opt_g": opt_g.state_dict(),
-                         "opt_d": opt_d.state_dict(), "ema": ema.state_dict() if ema is not None else None,
-                         "state": state, "epoch": epoch + 1}, checkpoint)
-    bar.close()
+
+    def get_state():
+        return {"G": G.state_dict(), "D": D.state_dict(), "opt_g": opt_g.state_dict(), "opt_d": opt_d.state_dict(),
+                "ema": ema.state_dict() if ema is not None else None, "gan": state}
+
+    def set_state(saved):
+        G.load_state_dict(saved["G"]), D.load_state_dict(saved["D"])
+        opt_g.load_state_dict(saved["opt_g"]), opt_d.load_state_dict(saved["opt_d"])
+        if ema is not None:
+            ema.load_state_dict(saved["ema"])
+        state.update(saved["gan"])
+
+    rows = epoch_loop(step, len(x), epochs=epochs, batch_size=batch_size, seed=seed, get_state=get_state,
+                      set_state=set_state, before_epoch=before_epoch, after_epoch=after_epoch, checkpoint=checkpoint,
+                      checkpoint_every=checkpoint_every, progress=progress, desc="GAN")
     G.eval(), D.eval()
+    epochs_log = pd.DataFrame(rows).drop(columns="diverged", errors="ignore")
     return {"iters": pd.concat(state["iters"], ignore_index=True) if state["iters"] else pd.DataFrame(),
-            "epochs": pd.DataFrame(state["epochs"]), "snapshots": state["snapshots"],
+            "epochs": epochs_log, "snapshots": state["snapshots"],
             "best_state": state["best_state"], "best_epoch": state["best_epoch"], "last_state": _cpu_state(G),
             "ema_state": _cpu_state(ema.module) if ema is not None else None}
 

@@ -2,18 +2,14 @@
 from __future__ import annotations
 
 import math
-import sys
-import time
 
-import numpy as np
 import pandas as pd
 import torch
 from torch import nn
 from torch.nn import functional as F
-from tqdm import tqdm
 
-from .data import batch_indices
-from .utils import atomic_save, check_images, check_positive, device as pick_device, load_checkpoint, to_device
+from .loop import epoch_loop
+from .utils import check_images, check_positive, device as pick_device, to_device
 
 SCHEDULES = (None, "onecycle", "cosine")
 
@@ -47,12 +43,11 @@ def reconstruction_mse(model: nn.Module, x: torch.Tensor, target: torch.Tensor |
 
 def _fit(model, n_train, batch_loss, evaluate, *, epochs, lr, batch_size, weight_decay, seed, device,
          progress, schedule, param_groups, checkpoint, desc, keep_best=None, callback=None):
-    """The one epoch loop. ``batch_loss(idx) -> (loss, n_correct|None)``; ``evaluate() -> dict``.
+    """Supervised and autoencoder fits on :func:`~helpers.loop.epoch_loop`. ``batch_loss(idx) -> (loss,
+    n_correct|None)``; ``evaluate() -> dict``.
 
-    Each epoch reseeds torch from ``seed + epoch``, so a run resumed from ``checkpoint``
-    continues exactly as an uninterrupted one. A non-finite loss stops the run and is
-    logged as ``diverged``. ``keep_best`` names a logged metric (``val_acc``: higher is better,
-    else lower): the weights of its best epoch are restored at the end.
+    A non-finite loss stops the run and is logged as ``diverged``. ``keep_best`` names a logged metric
+    (``val_acc``: higher is better, else lower): the weights of its best epoch are restored at the end.
     """
     groups = param_groups if param_groups is not None else [{"params": [p for p in model.parameters() if p.requires_grad], "lr": lr}]
     opt = torch.optim.Adam(groups, lr=lr, weight_decay=weight_decay)
@@ -63,65 +58,57 @@ def _fit(model, n_train, batch_loss, evaluate, *, epochs, lr, batch_size, weight
                                                     total_steps=epochs * steps_per_epoch)
     elif schedule == "cosine":
         sched = torch.optim.lr_scheduler.CosineAnnealingLR(opt, T_max=epochs * steps_per_epoch)
-    rows, start, best_state = [], 0, None
-    better = (lambda a, b: a > b) if keep_best and "acc" in keep_best else (lambda a, b: a < b)
-    state = load_checkpoint(checkpoint, map_location=device)
-    if state is not None:
+    higher = bool(keep_best) and "acc" in keep_best
+    best = {"state": None, "score": None}
+
+    def step(idx):
+        model.train()
+        loss, n_correct = batch_loss(idx)
+        if not torch.isfinite(loss):
+            return None
+        opt.zero_grad(set_to_none=True)
+        loss.backward()
+        opt.step()
+        if sched is not None:
+            sched.step()
+        out = {"train_loss": loss.detach()}
+        if n_correct is not None:
+            out["train_acc"] = n_correct / len(idx)
+        return out
+
+    def after_epoch(epoch, row, batches):
+        row["lr"] = opt.param_groups[-1]["lr"]
+        if row["diverged"]:
+            row.update({k: float("nan") for k in ["train_loss", *evaluate.keys]})
+            return
+        row.update(evaluate())
+        if callback is not None:
+            callback(epoch, model)
+        if keep_best:
+            score = row[keep_best]
+            if best["score"] is None or (score > best["score"] if higher else score < best["score"]):
+                best["score"], best["state"] = score, {k: v.detach().clone() for k, v in model.state_dict().items()}
+
+    def get_state():
+        return {"model": model.state_dict(), "optimizer": opt.state_dict(),
+                "scheduler": sched.state_dict() if sched is not None else None, "best": best}
+
+    def set_state(state):
         model.load_state_dict(state["model"])
         opt.load_state_dict(state["optimizer"])
         if sched is not None:
             sched.load_state_dict(state["scheduler"])
-        rows, start, best_state = state["history"], len(state["history"]), state.get("best_state")
-    bar = tqdm(range(start, epochs), desc=desc, disable=not progress, file=sys.stdout, ascii=True,
-               ncols=100, mininterval=10, initial=start, total=epochs)
-    for epoch in bar:
-        t0 = time.perf_counter()
-        torch.manual_seed(seed + epoch)
-        gen = torch.Generator().manual_seed(seed + epoch)
-        model.train()
-        total, correct, seen, diverged, has_acc = 0.0, 0, 0, False, False
-        for idx in batch_indices(n_train, batch_size, shuffle=True, generator=gen):
-            loss, n_correct = batch_loss(idx)
-            if not torch.isfinite(loss):
-                diverged = True
-                break
-            opt.zero_grad(set_to_none=True)
-            loss.backward()
-            opt.step()
-            if sched is not None:
-                sched.step()
-            total += loss.item() * len(idx)
-            seen += len(idx)
-            if n_correct is not None:
-                has_acc, correct = True, correct + int(n_correct)
-        row = {"epoch": epoch + 1, "train_loss": total / seen if seen and not diverged else float("nan")}
-        if has_acc:
-            row["train_acc"] = correct / seen if seen else float("nan")
-        if diverged:
-            row.update({k: float("nan") for k in evaluate.keys})
-        else:
-            row.update(evaluate())
-        row.update(lr=opt.param_groups[-1]["lr"], seconds=time.perf_counter() - t0, diverged=diverged)
-        rows.append(row)
-        if callback is not None and not diverged:
-            callback(epoch + 1, model)
-        if keep_best and not diverged:
-            best_so_far = [r[keep_best] for r in rows[:-1] if not r["diverged"]]
-            if not best_so_far or better(row[keep_best], max(best_so_far) if "acc" in keep_best else min(best_so_far)):
-                best_state = {k: v.detach().clone() for k, v in model.state_dict().items()}
-        bar.set_postfix({k: f"{v:.4g}" for k, v in row.items() if k.startswith(("train_", "val_"))})
-        if diverged:
-            break
-        if checkpoint is not None:
-            atomic_save({"model": model.state_dict(), "optimizer": opt.state_dict(),
-                         "scheduler": sched.state_dict() if sched is not None else None, "history": rows,
-                         "best_state": best_state}, checkpoint)
-    bar.close()
+        best.update(state["best"])
+
+    rows = epoch_loop(step, n_train, epochs=epochs, batch_size=batch_size, seed=seed, get_state=get_state,
+                      set_state=set_state, after_epoch=after_epoch, checkpoint=checkpoint, progress=progress, desc=desc)
     hist = pd.DataFrame(rows)
-    if keep_best and best_state is not None:
-        model.load_state_dict(best_state)
+    cols = ["epoch", "train_loss", *(["train_acc"] if "train_acc" in hist else []), *evaluate.keys, "lr", "seconds", "diverged"]
+    hist = hist[cols + [c for c in hist.columns if c not in cols]]
+    if keep_best and best["state"] is not None:
+        model.load_state_dict(best["state"])
         scores = hist[keep_best].where(~hist["diverged"])
-        hist["best"] = hist.index == (scores.idxmax() if "acc" in keep_best else scores.idxmin())
+        hist["best"] = hist.index == (scores.idxmax() if higher else scores.idxmin())
     model.eval()
     return hist
 

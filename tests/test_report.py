@@ -3,6 +3,7 @@ import shutil
 import subprocess
 
 import nbformat
+import pandas as pd
 import pytest
 from nbformat.v4 import new_code_cell, new_notebook, new_output
 
@@ -33,7 +34,26 @@ def test_bad_profile():
 @pytest.fixture(scope="module")
 def quick_run(tmp_path_factory):
     out = tmp_path_factory.mktemp("quick_notebooks")
-    return report.run("quick", out_dir=out, timeout=900)
+    return report.run("quick", out_dir=out, timeout=900, parameters=OVERRIDES)
+
+
+# one override per notebook of a profile key that no parameters cell used to name: each must reach the code
+OVERRIDES = {"tsne_points": 300, "label_min_steps": 12, "eval_images": 800, "eval_samples": 800}
+
+
+def _text(path) -> str:
+    nb = nbformat.read(path, as_version=4)
+    return "\n".join("".join(o.get("text", "")) + "".join(o.get("data", {}).get("text/markdown", ""))
+                     for c in nb.cells if c.cell_type == "code" for o in c.outputs)
+
+
+def test_profile_overrides_reach_the_code(quick_run):
+    out = {p.stem: p for p in quick_run}
+    assert "t-SNE embeds 300 of the 10,000 test codes" in _text(out["01_autoencoder"])
+    label = pd.read_csv(report.REPO / "build" / "quick" / "results" / "02_label_efficiency.csv")
+    assert (label.loc[label.labels == 100, "epochs"] == 12).all()  # 12 steps of one batch: the profile's 10 was overridden
+    assert "evaluated on 800 test images" in _text(out["03_denoising"])
+    assert "Real data as the reference: 800 training images" in _text(out["04_gan"])
 
 
 def test_quick_run_executes_all_notebooks(quick_run):
@@ -111,12 +131,12 @@ def test_parallel_runs_chains_in_order_with_threads(monkeypatch):
     monkeypatch.setattr(report.time, "sleep", lambda s: None)
     monkeypatch.setattr(report.os, "cpu_count", lambda: 2)
     monkeypatch.delenv("OMP_NUM_THREADS", raising=False)
-    report.run_parallel("quick", None, [["epochs", "1"], ["cv_epochs", "1"]], 60, 2)
+    report.run_parallel("quick", None, [["epochs", "1"], ["rungs", "[1]"]], 60, 2)
     chains = [c[c.index("--only") + 1 : c.index("--only") + 1 + (3 if "01" in c else 1)] for c, _ in calls]
     assert chains == [["01", "02", "03"], ["04"]]
     assert [t for _, t in calls] == [None, "1"]  # the critical chain keeps the default threads, 04 gets one core
     assert all("quick" in c and c[c.index("-p"):c.index("-p") + 3] == ["-p", "epochs", "1"] for c, _ in calls)
-    assert ["-p", "cv_epochs", "1"] == calls[0][0][-3:] and "cv_epochs" not in calls[1][0]  # 01's name only to 01's chain
+    assert ["-p", "rungs", "[1]"] == calls[0][0][-3:] and "rungs" not in calls[1][0]  # 01's name only to 01's chain
 
 
 def test_parallel_failure_names_the_chain(monkeypatch):
@@ -230,9 +250,9 @@ def test_every_notebook_parameter_is_known_and_others_refused(name):
 
 
 def test_override_goes_only_to_the_notebooks_that_have_it():
-    split = report.split_overrides(report.NOTEBOOKS, {"epochs": 2, "cv_epochs": 1})
+    split = report.split_overrides(report.NOTEBOOKS, {"epochs": 2, "rungs": [1]})
     assert split["03_denoising"] == {"epochs": 2} and split["04_gan"] == {"epochs": 2}
-    assert split["01_autoencoder"] == {"cv_epochs": 1} and split["02_classification"] == {}
+    assert split["01_autoencoder"] == {"rungs": [1]} and split["02_classification"] == {}
 
 
 def test_captions_are_numbered_in_order_and_references_follow():

@@ -1,3 +1,5 @@
+import math
+
 import pandas as pd
 import pytest
 
@@ -89,3 +91,105 @@ def test_bad_grid(tiny, tmp_path):
         grid_search_cv(tiny, {"lr": [1e-3]}, results_dir=tmp_path, **KW)
     with pytest.raises(ValueError, match="lr"):
         grid_search_cv(tiny, {"lr": [0.0], "latent_dim": [2]}, results_dir=tmp_path, **KW)
+
+
+# --- successive halving: the rung logic on a stand-in for training (fast), then one real run -------------------------
+
+HALVING_GRID = {"lr": [1e-3, 1e-2, 1e-1], "latent_dim": [2, 4, 8]}
+HKW = dict(n_folds=2, rungs=[1, 2, 4], factor=3, batch_size=64, seed=0, n_jobs=1, progress=False, device="cpu")
+
+
+def fake_fold(calls=None, diverge_lr=None):
+    """A stand-in for ``_run_fold``: val MSE falls with the latent size and the epochs; lr 1e-2 is best."""
+    def run(task, x, run_cfg, device):
+        params, fold, key = task
+        if calls is not None:
+            calls.append((run_cfg["rung"], params["lr"], params["latent_dim"], fold))
+        lr_penalty = abs(math.log10(params["lr"]) + 2) * (0.2 if params["lr"] < 1e-2 else 0.3)
+        val = (1 / params["latent_dim"] + lr_penalty) / run_cfg["epochs"] + 0.001 * fold
+        diverged = params["lr"] == diverge_lr
+        return {"rung": run_cfg["rung"], "epochs": run_cfg["epochs"], **params, "fold": fold, "train_mse": val,
+                "val_mse": float("nan") if diverged else val, "epochs_run": run_cfg["epochs"], "diverged": diverged,
+                "collapsed": False, "seconds": 0.0, "started": 0.0, "finished": 1.0, "n_train": 100, "key": key}
+    return run
+
+
+def test_halving_promotes_the_best_third_of_each_rung(tiny, tmp_path, monkeypatch):
+    calls = []
+    monkeypatch.setattr(search, "_run_fold", fake_fold(calls))
+    res = search.halving_search_cv(tiny, HALVING_GRID, results_dir=tmp_path, **HKW)
+    assert res.rungs[["points", "promoted"]].values.tolist() == [[9, 3], [3, 1], [1, 0]]
+    r1 = {(lr, d) for rung, lr, d, _ in calls if rung == 1}
+    assert r1 == {(1e-2, 8), (1e-3, 8), (1e-2, 4)}  # the three lowest mean val MSEs of rung 0
+    assert {(lr, d) for rung, lr, d, _ in calls if rung == 2} == {(1e-2, 8)}
+    assert len(calls) == 2 * (9 + 3 + 1) and res.n_trained == len(calls)
+    assert res.best["lr"] == 1e-2 and res.best["latent_dim"] == 8
+    assert res.best["val_mse_mean"] == pytest.approx((1 / 8) / 4 + 0.0005)  # the last rung's mean over 2 folds
+    saved = pd.read_csv(tmp_path / "cv_summary.csv")
+    assert {"rung", "epochs", "lr", "latent_dim", "train_mse_mean", "train_mse_std", "val_mse_mean", "val_mse_std"} <= set(saved.columns)
+    assert len(saved) == 9 + 3 + 1 and len(pd.read_csv(tmp_path / "cv_folds.csv")) == len(calls)
+    assert pd.read_csv(tmp_path / "cv_rungs.csv")["epochs"].tolist() == [1, 2, 4]
+
+
+def test_halving_diverged_points_drop_out_at_the_first_rung(tiny, tmp_path, monkeypatch):
+    calls = []
+    monkeypatch.setattr(search, "_run_fold", fake_fold(calls, diverge_lr=1e-2))  # the best rate diverges
+    res = search.halving_search_cv(tiny, HALVING_GRID, results_dir=tmp_path, **HKW)
+    assert not any(lr == 1e-2 for rung, lr, _, _ in calls if rung > 0)
+    assert res.folds.loc[(res.folds.rung == 0) & (res.folds.lr == 1e-2), "diverged"].all()  # recorded
+    assert res.rungs["usable"].iloc[0] == 6 and res.rungs["promoted"].iloc[0] == 3
+    assert res.best["lr"] != 1e-2
+
+
+def test_halving_resumes_after_a_kill_mid_rung(tiny, tmp_path, monkeypatch):
+    calls, fake = [], fake_fold()
+
+    def dying(task, x, run_cfg, device):
+        if run_cfg["rung"] == 1 and len([c for c in calls if c == 1]) == 2:
+            raise KeyboardInterrupt("killed")
+        calls.append(run_cfg["rung"])
+        return fake(task, x, run_cfg, device)
+
+    monkeypatch.setattr(search, "_run_fold", dying)
+    with pytest.raises(KeyboardInterrupt):
+        search.halving_search_cv(tiny, HALVING_GRID, results_dir=tmp_path, **HKW)
+    assert len(list((tmp_path / "cv_runs").glob("*.json"))) == 18 + 2  # rung 0 and two folds of rung 1 were kept
+    monkeypatch.setattr(search, "_run_fold", fake)
+    res = search.halving_search_cv(tiny, HALVING_GRID, results_dir=tmp_path, **HKW)
+    assert res.n_trained == 4 + 2  # the rest of rung 1, then rung 2
+    assert search.halving_search_cv(tiny, HALVING_GRID, results_dir=tmp_path, **HKW).n_trained == 0
+
+
+def test_halving_changed_settings_never_reuse_rows(tiny, tmp_path, monkeypatch):
+    monkeypatch.setattr(search, "_run_fold", fake_fold())
+    first = search.halving_search_cv(tiny, HALVING_GRID, results_dir=tmp_path, **HKW)
+    for change in ({"batch_size": 32}, {"revive": 0.5}, {"seed": 1}, {"schedule": None}):
+        assert search.halving_search_cv(tiny, HALVING_GRID, results_dir=tmp_path, **{**HKW, **change}).n_trained == first.n_trained
+    # a longer last rung retrains only that rung; the first two are reused
+    assert search.halving_search_cv(tiny, HALVING_GRID, results_dir=tmp_path, **{**HKW, "rungs": [1, 2, 5]}).n_trained == 2
+    for f in (tmp_path / "cv_runs").iterdir():  # a fresh clone: only the committed CSV of the last call is there
+        f.unlink()
+    assert search.halving_search_cv(tiny, HALVING_GRID, results_dir=tmp_path, **{**HKW, "rungs": [1, 2, 5]}).n_trained == 0
+
+
+def test_halving_bad_arguments(tiny, tmp_path):
+    for bad in ({"rungs": [3, 3]}, {"rungs": []}, {"rungs": [0, 2]}, {"rungs": [1.5, 3]}):
+        with pytest.raises(ValueError, match="rungs"):
+            search.halving_search_cv(tiny, HALVING_GRID, results_dir=tmp_path, **{**HKW, **bad})
+    with pytest.raises(ValueError, match="factor"):
+        search.halving_search_cv(tiny, HALVING_GRID, results_dir=tmp_path, **{**HKW, "factor": 1})
+
+
+def test_halving_real_training_two_rungs(mnist_train, tmp_path):
+    """The quick profile's path with real training: two rungs of 1 and 2 epochs; nothing usable is an error."""
+    x = mnist_train[0][:3000]
+    res = search.halving_search_cv(x, {"lr": [1e-2, 3e-2], "latent_dim": [4, 10]}, results_dir=tmp_path,
+                                   n_folds=3, rungs=[1, 2], batch_size=16, revive=0.5, n_jobs=2, progress=False)
+    assert res.rungs["epochs"].tolist() == [1, 2] and res.rungs["promoted"].iloc[0] >= 1
+    assert (res.folds.loc[res.folds.rung == 1, "epochs_run"] == 2).all()
+    last = res.summary[res.summary.rung == 1]
+    assert res.best["val_mse_mean"] == pytest.approx(last["val_mse_mean"].min())
+    # rung 1's points improved on their rung-0 score: the longer schedule did train further
+    r0 = res.summary[res.summary.rung == 0].set_index(["lr", "latent_dim"])["val_mse_mean"]
+    assert all(r["val_mse_mean"] < r0[(r["lr"], r["latent_dim"])] for _, r in last.iterrows())
+    assert res.wall_seconds > 0 and res.images_per_second > 0

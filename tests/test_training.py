@@ -207,3 +207,16 @@ def test_load_or_train_retrains_a_corrupt_model_and_says_so(tmp_path):
         _, _, loaded = load_or_train(path, {"a": 1}, train)
     assert not loaded and len(calls) == 2
     assert load_or_train(path, {"a": 1}, train)[2]  # the retrained file loads
+
+
+def test_checkpoint_of_an_older_loop_is_not_misread(small, tmp_path):
+    x, v = small
+    _, full = _fit(x, v, epochs=2)
+    ck = tmp_path / "ck.pt"
+    torch.save({"model": {}, "optimizer": {}, "history": [{"epoch": 1}]}, ck)  # the layout before helpers.loop
+    with pytest.warns(UserWarning, match="older version of the training loop; training restarts from scratch"):
+        _, again = _fit(x, v, epochs=2, checkpoint=ck)
+    cols = ["epoch", "train_mse", "val_mse"]
+    assert again[cols].equals(full[cols])
+    assert torch.load(ck, weights_only=False)["format"] == 2  # rewritten in the current layout
+
