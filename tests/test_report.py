@@ -280,3 +280,35 @@ def test_committed_notebooks_captions_are_numbered():
         nb = nbformat.read(report.REPO / "notebooks" / f"{name}.ipynb", as_version=4)
         before = [c.source for c in nb.cells]
         assert [c.source for c in report.number_captions(copy.deepcopy(nb), i).cells] == before, name
+
+
+PART_PROFILES = {"01_autoencoder": "AUTOENCODER", "02_classification": "CLASSIFY", "03_denoising": "DENOISE", "04_gan": "GAN"}
+
+
+@pytest.mark.parametrize("name", report.NOTEBOOKS)
+def test_every_profile_key_is_a_parameter_defaulting_to_the_profile(name, tmp_path):
+    """A -p override of any profile value reaches the notebook: its parameters cell names every key, as None."""
+    import ast
+
+    from helpers import profiles
+
+    defaults = getattr(profiles, PART_PROFILES[name])
+    assert set(defaults["full"]) == set(defaults["quick"])
+    nb = nbformat.read(report.REPO / "notebooks" / f"{name}.ipynb", as_version=4)
+    cell = next(c for c in nb.cells if "parameters" in c.metadata.get("tags", []))
+    values = {t.id: node.value for node in ast.parse(cell.source).body if isinstance(node, ast.Assign) for t in node.targets}
+    missing = set(defaults["full"]) - set(values)
+    assert not missing, f"{name}: profile keys missing from the parameters cell: {sorted(missing)}"
+    for key in defaults["full"]:
+        assert isinstance(values[key], ast.Constant) and values[key].value is None, f"{name}: {key} must default to None"
+    given = {k: None for k in values} | {key: "override", "results_dir": tmp_path / "r", "figures_dir": tmp_path / "f"}
+    assert profiles.resolve("quick", defaults, given)[key] == "override"
+
+
+def test_part_2_without_part_1s_autoencoder_is_a_clear_error(tmp_path):
+    from helpers.artifacts import MissingUpstreamError, load_upstream_model
+
+    with pytest.raises(MissingUpstreamError, match=r"autoencoder\.pt not found: it is written by notebooks/01_autoencoder"
+                                                   r"\.ipynb\. Run that notebook first.*--only 01"):
+        load_upstream_model(tmp_path / "autoencoder.pt", "01_autoencoder", "quick")
+    assert not (tmp_path / "autoencoder.pt").exists()  # nothing was trained or saved in its place
