@@ -77,8 +77,8 @@ def _run_fold(task, x, run_cfg, device):
            "epochs_run": int(len(hist)), "diverged": bool(hist["diverged"].any()),
            "collapsed": bool(last["val_mse"] >= 0.95 * mean_img_mse), "seconds": time.perf_counter() - t0,
            "started": started, "finished": time.time(), "n_train": len(xt), "key": key}
-    if "rung" in run_cfg:
-        row = {"rung": run_cfg["rung"], "epochs": run_cfg["epochs"], **row}
+    if "revive" in run_cfg:  # a halving run: its rows say their length (the caller adds the rung)
+        row = {"epochs": run_cfg["epochs"], **row}
     return row
 
 
@@ -213,7 +213,7 @@ def promote(summary: pd.DataFrame, n_candidates: int, factor: int) -> tuple[list
     return [{"lr": float(r["lr"]), "latent_dim": int(r["latent_dim"])} for _, r in keep.iterrows()], usable
 
 
-def halving_search_cv(x, param_grid, *, results_dir, rungs=(1, 3, 9, 27), factor=3, n_folds=6, batch_size=256,
+def halving_search_cv(x, param_grid, *, results_dir, rungs=(3, 9, 27), factor=3, n_folds=6, batch_size=256,
                       weight_decay=1e-5, schedule="onecycle", revive=None, seed=0, n_jobs=1, backend=None,
                       device=None, progress=True) -> CVResult:
     """Successive halving over ``ParameterGrid(param_grid)`` with epochs as the resource (the semantics of
@@ -243,9 +243,12 @@ def halving_search_cv(x, param_grid, *, results_dir, rungs=(1, 3, 9, 27), factor
             "weight_decay": weight_decay, "schedule": schedule, "seed": seed, "revive": revive}
     points, all_rows, summaries, rung_log, n_trained = grid, [], [], [], 0
     for i, epochs in enumerate(rungs):
-        run_cfg = {**base, "rung": i, "epochs": epochs}
+        # keyed by the epochs, not the rung's index: a run at the same length is the same run in any layout
+        run_cfg = {**base, "epochs": epochs}
         rows, n = _cv_rows(x, points, run_cfg, results_dir, n_jobs=n_jobs, backend=backend, device=device,
                            progress=progress, desc=f"rung {i} ({epochs} ep)")
+        rows = rows.drop(columns="rung", errors="ignore")  # (rows restored from a saved CSV carry one)
+        rows.insert(0, "rung", i)
         n_trained += n
         summary = summarize(rows)
         promoted, usable = promote(summary, len(points), factor)

@@ -96,6 +96,7 @@ def test_bad_grid(tiny, tmp_path):
 # --- successive halving: the rung logic on a stand-in for training (fast), then one real run -------------------------
 
 HALVING_GRID = {"lr": [1e-3, 1e-2, 1e-1], "latent_dim": [2, 4, 8]}
+RUNG_OF = {1: 0, 2: 1, 4: 2, 5: 2}  # epochs -> rung in the layouts below
 HKW = dict(n_folds=2, rungs=[1, 2, 4], factor=3, batch_size=64, seed=0, n_jobs=1, progress=False, device="cpu")
 
 
@@ -104,11 +105,11 @@ def fake_fold(calls=None, diverge_lr=None):
     def run(task, x, run_cfg, device):
         params, fold, key = task
         if calls is not None:
-            calls.append((run_cfg["rung"], params["lr"], params["latent_dim"], fold))
+            calls.append((RUNG_OF[run_cfg["epochs"]], params["lr"], params["latent_dim"], fold))
         lr_penalty = abs(math.log10(params["lr"]) + 2) * (0.2 if params["lr"] < 1e-2 else 0.3)
         val = (1 / params["latent_dim"] + lr_penalty) / run_cfg["epochs"] + 0.001 * fold
         diverged = params["lr"] == diverge_lr
-        return {"rung": run_cfg["rung"], "epochs": run_cfg["epochs"], **params, "fold": fold, "train_mse": val,
+        return {"epochs": run_cfg["epochs"], **params, "fold": fold, "train_mse": val,
                 "val_mse": float("nan") if diverged else val, "epochs_run": run_cfg["epochs"], "diverged": diverged,
                 "collapsed": False, "seconds": 0.0, "started": 0.0, "finished": 1.0, "n_train": 100, "key": key}
     return run
@@ -145,9 +146,9 @@ def test_halving_resumes_after_a_kill_mid_rung(tiny, tmp_path, monkeypatch):
     calls, fake = [], fake_fold()
 
     def dying(task, x, run_cfg, device):
-        if run_cfg["rung"] == 1 and len([c for c in calls if c == 1]) == 2:
+        if RUNG_OF[run_cfg["epochs"]] == 1 and calls.count(1) == 2:
             raise KeyboardInterrupt("killed")
-        calls.append(run_cfg["rung"])
+        calls.append(RUNG_OF[run_cfg["epochs"]])
         return fake(task, x, run_cfg, device)
 
     monkeypatch.setattr(search, "_run_fold", dying)
