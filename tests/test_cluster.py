@@ -108,7 +108,9 @@ def test_readme_commands_scheduler_workers_and_notebook_parameter(tmp_path):
         assert out.returncode == 0, out.stdout[-2000:] + out.stderr[-2000:]
         folds = pd.read_csv(results / "cv_folds.csv")
         q = AUTOENCODER["quick"]
-        n_runs = len(q["learning_rates"]) * len(q["latent_dims"]) * q["n_folds"]
+        assert (folds["rung"] == 0).sum() == len(q["learning_rates"]) * len(q["latent_dims"]) * q["n_folds"]
+        assert folds["rung"].max() == len(q["rungs"]) - 1  # the halving went on to its last rung
+        n_runs = len(folds)
         with distributed.Client(address, timeout=60) as probe:
             executed = probe.run(lambda dask_worker: dask_worker.state.executed_count)
         assert len(executed) == 2 and sum(executed.values()) >= len(folds) == n_runs  # ran on the cluster
