@@ -6,9 +6,9 @@ from pathlib import Path
 import pandas as pd
 import torch
 
-from .artifacts import checkpoint_path, load_or_train
+from .artifacts import checkpoint_path, load_or_compute_table, load_or_train
 from .data import balanced_subset
-from .models import Autoencoder, EncoderClassifier, count_parameters, fingerprint
+from .models import Autoencoder, EncoderClassifier, count_parameters, ensemble_of, fingerprint
 from .training import accuracy_and_loss, fit_classifier
 from .utils import parallel_map, seed_everything
 
@@ -113,3 +113,67 @@ def label_efficiency(autoencoder, x_train, y_train, x_test, y_test, *, sizes=(10
                              "encoder_lr_factor": encoder_lr_factor if init == "pretrained" else 1.0,
                              "augment": augment, "device": device, "progress": progress})
     return pd.DataFrame(parallel_map(_label_run, jobs, n_jobs=n_jobs))
+
+
+def _method_path(results_dir, method, seed, base_seed) -> Path:
+    return Path(results_dir) / (f"classifier_{method}.pt" if seed == base_seed else f"classifier_{method}_seed{seed}.pt")
+
+
+def _train_job(job):
+    method, seed, kw = job
+    return (method, seed, *load_or_train_classifier(_method_path(kw.pop("results_dir"), method, seed, kw.pop("base_seed")),
+                                                    method, seed=seed, epochs=kw.pop("epochs")[method], **kw))
+
+
+def load_or_train_methods(jobs, autoencoder, x_train, y_train, x_val, y_val, *, results_dir, epochs: dict, base_seed=0,
+                          n_jobs=1, progress=True, **kw):
+    """:func:`load_or_train_classifier` for every ``(method, seed)`` of ``jobs``, side by side in ``n_jobs``
+    single-thread processes; ``epochs`` maps method -> epochs. Saved as ``results_dir/classifier_<method>.pt``
+    (``base_seed``) or ``classifier_<method>_seed<s>.pt``. Returns ``[(method, seed, model, history,
+    trainable_parameters, loaded)]`` in the order of ``jobs``."""
+    for method, _ in jobs:
+        if method not in METHODS:
+            raise ValueError(f"method must be one of {METHODS}, got {method!r}")
+    common = dict(autoencoder=autoencoder, x_train=x_train, y_train=y_train, x_val=x_val, y_val=y_val,
+                  results_dir=results_dir, base_seed=base_seed, epochs=epochs, progress=progress and n_jobs == 1, **kw)
+    return parallel_map(_train_job, [(m, s, dict(common)) for m, s in jobs], n_jobs=n_jobs)
+
+
+def method_results(outs, x_test, y_test, x_val, y_val, *, device=None) -> tuple[pd.DataFrame, pd.DataFrame, dict]:
+    """Score the runs of :func:`load_or_train_methods` on the test set. Returns ``(runs, results, models)``:
+    one row per run; one row per method (its run with the best validation accuracy, with the test accuracy's
+    mean/std/min/max/count over its seeds), plus ``finetuned_ensemble`` (mean softmax of the fine-tuned runs)
+    when there are several; and ``{(method, seed): model}``."""
+    rows, models = [], {}
+    for name, s, m, hist, n_trainable, _ in outs:
+        loss, acc = accuracy_and_loss(m, x_test, y_test, device=device)
+        best = hist.loc[hist["best"]].iloc[0]
+        models[(name, s)] = m
+        rows.append({"method": name, "seed": s, "val_accuracy": best.val_acc, "test_loss": loss, "test_accuracy": acc,
+                     "trainable_params": n_trainable, "epochs": len(hist), "best_epoch": int(best.epoch),
+                     "train_seconds": hist["seconds"].sum()})
+    runs = pd.DataFrame(rows)
+    spread = runs.groupby("method")["test_accuracy"].agg(["mean", "std", "min", "max", "count"]).add_prefix("test_accuracy_")
+    results = runs.loc[runs.groupby("method")["val_accuracy"].idxmax()].set_index("method").join(spread)
+    ft = runs[runs.method == "finetuned"]
+    if len(ft) > 1:
+        ens = ensemble_of(models[("finetuned", s)] for s in ft.seed)
+        models[("finetuned_ensemble", None)] = ens
+        loss, acc = accuracy_and_loss(ens, x_test, y_test, device=device)
+        results.loc["finetuned_ensemble"] = {"seed": None, "val_accuracy": accuracy_and_loss(ens, x_val, y_val, device=device)[1],
+                                             "test_loss": loss, "test_accuracy": acc, "trainable_params": ft.trainable_params.sum(),
+                                             "epochs": ft.epochs.max(), "train_seconds": ft.train_seconds.sum(),
+                                             "test_accuracy_count": len(ft)}
+    return runs, results.astype({"seed": "Int64", "best_epoch": "Int64"}), models
+
+
+def load_or_compute_label_efficiency(path, autoencoder, x_train, y_train, x_test, y_test, *, sizes, seeds, epochs,
+                                     min_steps, lr, hidden, encoder_lr_factor, augment=None, device=None, n_jobs=1):
+    """:func:`label_efficiency`, cached at ``path`` (CSV) with its settings and the autoencoder's fingerprint.
+    Returns ``(table, loaded)``."""
+    cfg = dict(sizes=sizes, seeds=seeds, epochs=epochs, min_steps=min_steps, lr=lr, encoder_lr_factor=encoder_lr_factor,
+               n=len(x_train), architecture=repr(classifier_from_autoencoder(autoencoder, hidden=hidden)),
+               augment=repr(augment), autoencoder=fingerprint(autoencoder))
+    return load_or_compute_table(path, cfg, lambda: label_efficiency(
+        autoencoder, x_train, y_train, x_test, y_test, sizes=sizes, seeds=seeds, epochs=epochs, min_steps=min_steps,
+        lr=lr, hidden=hidden, encoder_lr_factor=encoder_lr_factor, augment=augment, device=device, n_jobs=n_jobs))

@@ -150,3 +150,35 @@ def embedding(ax, xy, labels, title, s=3):
     ax.set_title(title)
     ax.legend(title="digit", markerscale=4, fontsize=8, loc="center left", bbox_to_anchor=(1.0, 0.5))
     return ax
+
+
+def confusion(y_true, y_pred, title="Confusion matrix on the test set"):
+    """Heatmap of the confusion matrix (counts). Returns ``(fig, per-class accuracy as a Series)``."""
+    from sklearn.metrics import confusion_matrix
+
+    cm = confusion_matrix(np.asarray(y_true), np.asarray(y_pred), labels=list(range(10)))
+    fig, ax = plt.subplots(figsize=(7.5, 6))
+    sns.heatmap(cm, annot=True, fmt="d", cmap="Blues", ax=ax, cbar_kws={"label": "test images"})
+    ax.set_xlabel("predicted digit")
+    ax.set_ylabel("true digit")
+    ax.set_title(title)
+    fig.tight_layout()
+    return fig, pd.Series(cm.diagonal() / cm.sum(1), name="accuracy").rename_axis("digit")
+
+
+def label_efficiency(table: pd.DataFrame, title="Label efficiency: pretrained vs from scratch"):
+    """Test accuracy (mean ± std over seeds) against the number of labels, one line per (recipe, init)."""
+    fig, ax = plt.subplots(figsize=(7.5, 4.8))
+    colors = {"pretrained": "C0", "scratch": "C1"}
+    for (recipe, init), g in table.groupby(["recipe", "init"], sort=False):
+        st = g.groupby("labels")["test_acc"].agg(["mean", "std"]).fillna(0)
+        ax.errorbar(st.index, 100 * st["mean"], yerr=100 * st["std"], marker="o", capsize=3, color=colors.get(init),
+                    ls="-" if recipe == "augmented" else "--",
+                    label=f"{'pretrained encoder (fine-tuned)' if init == 'pretrained' else 'random initialisation'}, {recipe}")
+    ax.set_xscale("log")
+    ax.set_xlabel("number of labelled training images")
+    ax.set_ylabel("test accuracy (%)")
+    ax.set_title(title)
+    ax.legend(fontsize=9)
+    fig.tight_layout()
+    return fig
