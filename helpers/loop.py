@@ -29,6 +29,9 @@ def epoch_loop(step, n_train, *, epochs, batch_size, seed, get_state, set_state,
     epoch's per-batch values). Every ``checkpoint_every`` epochs (and at the last) ``get_state()`` is saved with
     the log to ``checkpoint``; a rerun passes it to ``set_state`` and continues exactly where the saved run was.
     """
+    # Late in training, Adam's moments and small weights reach denormal floats, which x86 CPUs compute many times
+    # slower: flushing them to zero kept a 27-epoch fold at 4.6 s/epoch instead of rising to 7+ s (same val MSE).
+    torch.set_flush_denormal(True)
     rows, start = [], 0
     saved = load_checkpoint(checkpoint)
     if saved is not None and saved.get("format") != CHECKPOINT_FORMAT:

