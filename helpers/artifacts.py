@@ -9,34 +9,64 @@ import pandas as pd
 
 from .models import Autoencoder, load_model, save_model
 from .training import fit_autoencoder
-from .utils import CorruptFileError, config_key, seed_everything
+from .utils import CorruptFileError, atomic_save, atomic_write, config_key, read_torch_file, seed_everything
+
+
+def _read_log(path: Path):
+    return pd.read_csv(path) if path.suffix == ".csv" else read_torch_file(path, weights_only=False, what="training log")
+
+
+def _write_log(log, path: Path) -> None:
+    if isinstance(log, pd.DataFrame):
+        atomic_write(path, lambda tmp: log.to_csv(tmp, index=False))
+    else:
+        atomic_save(log, path)
+
+
+def load_or_train_models(paths: dict, config: dict, train, *, log_path=None, **meta):
+    """The one cached-run primitive: return ``(models, log, loaded)`` for the models named in ``paths``
+    (name -> file) and their training log.
+
+    If every file of ``paths`` holds a model saved with the same ``config`` and the log is there, load them;
+    otherwise call ``train() -> ({name: model}, log)``, save each model with :func:`~helpers.models.save_model`
+    (with the config's key and ``meta``) and the log at ``log_path`` (default: ``<first path>.history.csv``; a
+    DataFrame is written as CSV, anything else with ``torch.save``). A changed config never reuses a stale model;
+    a broken file is named in a warning and trained again. Resuming an interrupted training is ``train``'s job
+    (its checkpoint under :func:`checkpoint_path`)."""
+    paths = {name: Path(p) for name, p in paths.items()}
+    log_path = Path(log_path) if log_path is not None else next(iter(paths.values())).with_suffix(".history.csv")
+    key = config_key(config)
+    if log_path.is_file() and all(p.is_file() for p in paths.values()):
+        models = {}
+        for name, p in paths.items():
+            try:
+                model, saved = load_model(p, with_meta=True)
+            except CorruptFileError as err:  # truncated or foreign: say so, then train it again
+                warnings.warn(f"{err}. Training it again.", stacklevel=2)
+                break
+            except (RuntimeError, TypeError, ValueError):  # saved by an older architecture: stale
+                break
+            if saved.get("config_key") != key:
+                break
+            models[name] = model
+        else:
+            return models, _read_log(log_path), True
+    models, log = train()
+    _write_log(log, log_path)
+    for name, p in paths.items():
+        save_model(models[name], p, config_key=key, config=json.dumps(config, sort_keys=True, default=str), **meta)
+    return {name: m.eval() for name, m in models.items()}, log, False
 
 
 def load_or_train(path, config: dict, train, **meta):
-    """Return ``(model, history, loaded)``.
+    """:func:`load_or_train_models` for one model: ``train() -> (model, history DataFrame)``, the history saved as
+    ``<path>.history.csv``. Returns ``(model, history, loaded)``."""
+    def train_one():
+        model, hist = train()
+        return {"model": model}, hist
 
-    If ``path`` holds a model saved with the same ``config`` (and its history CSV sits beside it),
-    load both; otherwise call ``train() -> (model, history)``, save the model with
-    :func:`~helpers.models.save_model` and the history as ``<path>.history.csv``. A changed
-    config never reuses a stale model.
-    """
-    path = Path(path)
-    hist_path = path.with_suffix(".history.csv")
-    key = config_key(config)
-    if path.is_file() and hist_path.is_file():
-        try:
-            model, saved = load_model(path, with_meta=True)
-        except CorruptFileError as err:  # truncated or foreign: say so, then train it again
-            warnings.warn(f"{err}. Training it again.", stacklevel=2)
-            saved = {}
-        except (RuntimeError, TypeError, ValueError):  # saved by an older architecture: stale
-            saved = {}
-        if saved.get("config_key") == key:
-            return model, pd.read_csv(hist_path), True
-    model, hist = train()
-    hist.to_csv(hist_path, index=False)
-    save_model(model, path, config_key=key, config=json.dumps(config, sort_keys=True, default=str), **meta)
-    return model.eval(), hist, False
+    models, hist, loaded = load_or_train_models({"model": path}, config, train_one, **meta)
+    return models["model"], hist, loaded
 
 
 def load_or_compute_table(path, config: dict, compute) -> tuple[pd.DataFrame, bool]:

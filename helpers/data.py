@@ -10,6 +10,8 @@ import numpy as np
 import torch
 from sklearn.model_selection import KFold, train_test_split
 
+from .utils import check_positive
+
 ROOT_ENV = "MNIST_ROOT"
 DOWNLOAD_ENV = "MNIST_DOWNLOAD"
 #: The repository's ``data/`` folder (git-ignored), whatever the working directory (CLI, JupyterLab, tests).
@@ -109,6 +111,17 @@ def load_mnist(root=None, train: bool = True, download: bool | None = None):
             raise MNISTDataError(f"Downloading MNIST into {root} failed ({exc}). " + _missing_message(folder, missing)) from exc
     verify_mnist(root)
     return _load_tensors(str(root), bool(train))
+
+
+def load_train_test(root=None, train_subset: int | None = None):
+    """``(x_train, y_train, x_test, y_test)`` from :func:`load_mnist`; with ``train_subset`` only the first that many
+    training images (the quick profile)."""
+    x_train, y_train = load_mnist(root, train=True)
+    x_test, y_test = load_mnist(root, train=False)
+    if train_subset:
+        check_positive("train_subset", train_subset, integer=True)
+        x_train, y_train = x_train[:train_subset], y_train[:train_subset]
+    return x_train, y_train, x_test, y_test
 
 
 @lru_cache(maxsize=4)

@@ -30,6 +30,35 @@ def resolve(profile: str, defaults: dict, given: dict) -> dict:
     return out
 
 
+class Settings(dict):
+    """A part's resolved settings: a dict whose keys also read as attributes (``S["epochs"]`` or ``S.epochs``)."""
+
+    def __getattr__(self, name):
+        try:
+            return self[name]
+        except KeyError:
+            raise AttributeError(f"no setting {name!r}; the settings are {sorted(self)}") from None
+
+
+def setup(profile: str, defaults: dict, given: dict) -> Settings:
+    """A notebook's setup in one call: :func:`resolve` the settings, seed every generator with ``given["seed"]``
+    (default 0), pick the device (CUDA when present) as ``device``, and print one line of what was chosen
+    (the folders go to stderr, not into the report)."""
+    import pandas as pd
+    import torch
+
+    from .utils import device, note, seed_everything
+
+    S = Settings(resolve(profile, defaults, given))
+    S["seed"] = given.get("seed", 0) or 0
+    S["device"] = device()
+    seed_everything(S["seed"])
+    pd.set_option("display.precision", 5)
+    print(f"profile={S['profile']}  device={S['device']}  torch threads={torch.get_num_threads()}")
+    note(f"results -> {S['results_dir'].resolve()}\nfigures -> {S['figures_dir'].resolve()}")
+    return S
+
+
 AUTOENCODER = {
     # The grid (learning rate x latent size) is searched by successive halving with epochs as the resource:
     # every point on all folds for rungs[0] epochs, the best third (factor) of each rung goes on to the next
