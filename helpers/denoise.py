@@ -3,12 +3,16 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import pandas as pd
 import torch
 
 from .artifacts import checkpoint_path, load_or_train
+from .baselines import choose_by_validation, gaussian_blur, median_filter, pca_reconstruct
+from .corruption import corrupt_fixed
+from .metrics import quality_table
 from .models import Autoencoder
-from .training import fit_autoencoder, predict
-from .utils import seed_everything
+from .training import accuracy_and_loss, fit_autoencoder, predict
+from .utils import parallel_map, seed_everything
 
 
 def load_or_train_denoiser(path, corrupt, x_train, x_val, *, latent_dim=64, channels=(16, 32, 64), hidden=256, epochs=40,
@@ -42,3 +46,90 @@ def progress_path(path) -> Path:
     """Where :func:`load_or_train_denoiser` keeps the per-epoch outputs on its snapshot batch."""
     path = Path(path)
     return path.with_name(f"{path.stem}_progress.pt")
+
+
+def _train_job(job):
+    path, corrupt, x_train, x_val, kw = job
+    return load_or_train_denoiser(path, corrupt, x_train, x_val, **kw)
+
+
+def load_or_train_denoisers(jobs: dict, x_train, x_val, *, n_jobs=1, progress=True, **kw) -> dict:
+    """:func:`load_or_train_denoiser` for each ``name -> (path, corrupt)`` of ``jobs``, side by side in ``n_jobs``
+    single-thread processes. Returns ``{name: (model, history, loaded)}``."""
+    kw["progress"] = progress and n_jobs == 1
+    outs = parallel_map(_train_job, [(path, corrupt, x_train, x_val, kw) for path, corrupt in jobs.values()], n_jobs=n_jobs)
+    return dict(zip(jobs, outs))
+
+
+BLUR_SIGMAS = (0.5, 0.75, 1.0, 1.25, 1.5, 2.0)
+PCA_COMPONENTS = (10, 20, 30, 50, 80, 120, 200)
+
+
+def evaluate_methods(settings: dict, models: dict, x_val, x_eval, y_eval=None, *, pca, setting_models=None,
+                     classifier=None, seed=0, device=None) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """Score every denoiser against the classical baselines on each test corruption of ``settings``
+    (name -> corruption): MSE, PSNR and SSIM against the clean images (and ``classifier``'s accuracy on the
+    output when given). ``models`` (method name -> model) are scored in every setting, ``setting_models``
+    (setting -> (method name, model)) only in their own. The baselines (Gaussian blur, 3x3 median, PCA
+    projection with ``pca``) get their parameter chosen on a corrupted copy of ``x_val`` per setting.
+    Returns ``(quality, chosen)``: one row per (setting, method), and the chosen baseline parameters."""
+    rows, chosen = [], {}
+    for i, (name, corrupt) in enumerate(settings.items()):
+        noisy_va = corrupt_fixed(corrupt, x_val, seed=seed + 100 + i)
+        noisy_te = corrupt_fixed(corrupt, x_eval, seed=seed + 200 + i)
+        sb, _ = choose_by_validation(BLUR_SIGMAS, gaussian_blur, noisy_va, x_val)
+        kp, _ = choose_by_validation(PCA_COMPONENTS, lambda x, k: pca_reconstruct(pca, x, k), noisy_va, x_val)
+        chosen[name] = {"blur_sigma": sb, "pca_components": kp}
+        outputs = {"corrupted input": noisy_te, "Gaussian blur": gaussian_blur(noisy_te, sb), "median 3×3": median_filter(noisy_te),
+                   "PCA projection": pca_reconstruct(pca, noisy_te, kp)}
+        own = dict(models)
+        if setting_models and name in setting_models:
+            method, model = setting_models[name]
+            own = {**{k: v for k, v in own.items() if not k.startswith("plain")}, method: model,
+                   **{k: v for k, v in own.items() if k.startswith("plain")}}  # keep the plain AE last, as in the tables
+        outputs.update({method: predict(model, noisy_te, device=device) for method, model in own.items()})
+        for method, out in outputs.items():
+            row = {"setting": name, "method": method, **quality_table(out, x_eval)}
+            if classifier is not None:
+                row["classifier accuracy"] = accuracy_and_loss(classifier, out, y_eval, device=device)[1]
+            rows.append(row)
+    return pd.DataFrame(rows), pd.DataFrame(chosen).T
+
+
+def training_table(fits: dict) -> pd.DataFrame:
+    """One row per model of :func:`load_or_train_denoisers`: trained or loaded, epochs, last train/val loss."""
+    return pd.DataFrame({name: {"trained / loaded": "loaded" if loaded else "trained", "epochs": len(h),
+                                "train MSE, last epoch": h.train_mse.iloc[-1], "val MSE, last epoch": h.val_mse.iloc[-1]}
+                         for name, (_, h, loaded) in fits.items()}).T
+
+
+NOISE_ONLY = r"noise σ=[0-9.]+"  # the settings of a quality table with Gaussian noise alone
+
+
+def describe_margins(quality: pd.DataFrame, denoisers) -> str:
+    """Markdown: the best baseline at σ = 0.3, then per denoiser its PSNR there and its margin over the best
+    baseline of each setting (noise levels, and all settings it was scored on)."""
+    baselines = quality[~quality.method.isin(denoisers)]
+    best_base = baselines.loc[baselines.groupby("setting")["psnr"].idxmax()].set_index("setting")
+    lines = []
+    for method in denoisers:
+        d = quality[quality.method == method].set_index("setting")
+        margin = d["psnr"] - best_base["psnr"].reindex(d.index)
+        sig = margin[margin.index.str.fullmatch(NOISE_ONLY)]
+        lines.append(f"* **{method}**: {d.loc['noise σ=0.3', 'psnr']:.1f} dB at σ = 0.3 (SSIM {d.loc['noise σ=0.3', 'ssim']:.3f}); "
+                     f"ahead of the best baseline at {int((sig > 0).sum())} of the {len(sig)} noise levels (margin from "
+                     f"{sig.min():+.1f} to {sig.max():+.1f} dB) and in {int((margin > 0).sum())} of the {len(margin)} test "
+                     f"settings it was scored on.")
+    b03 = best_base.loc["noise σ=0.3"]
+    return f"Best baseline at σ = 0.3 (noise only): {b03.method}, {b03.psnr:.1f} dB.\n\n" + "\n".join(lines)
+
+
+def summary_metrics(history: pd.DataFrame, quality: pd.DataFrame, noise_only_history: pd.DataFrame | None = None) -> dict:
+    """The results-file entries of notebook 03: the denoiser's last train/val loss (and the noise-only model's), and
+    the PSNR of every (setting, method) of the quality table."""
+    last = history.iloc[-1]
+    out = {"train_loss": float(last.train_mse), "val_loss": float(last.val_mse)}
+    if noise_only_history is not None:
+        out.update(noise_only_train_loss=float(noise_only_history.train_mse.iloc[-1]),
+                   noise_only_val_loss=float(noise_only_history.val_mse.iloc[-1]))
+    return {**out, **{f"psnr_{r.setting}_{r.method}": float(r.psnr) for r in quality.itertuples()}}

@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import warnings
+from pathlib import Path
 
 import numpy as np
 import pandas as pd
@@ -350,3 +351,228 @@ def sample_quality(clf, images01, ref_features, device=None, confident=0.9) -> d
     return {"fid": frechet_distance(feats, ref_features), "is": inception_score(probs),
             "confident": float((probs.max(1) >= confident).mean()),
             "min_class_share": float(counts.min() / counts.sum()), "class_counts": counts.tolist()}
+
+
+def gan_config(x, *, epochs, lr, betas, batch_size, real_label, ema_decay, top_k, noise_dim, g_hidden, d_hidden, seed,
+               eval_every, eval_samples, lr_decay=False) -> dict:
+    """Every setting that changes a GAN run of :func:`load_or_train_gan` (its cache key)."""
+    cfg = {"epochs": epochs, "lr": lr, "betas": list(betas), "batch_size": batch_size, "real_label": real_label,
+           "ema_decay": ema_decay, "top_k": top_k, "noise_dim": noise_dim, "g_hidden": list(g_hidden),
+           "d_hidden": list(d_hidden), "seed": seed, "n": len(x), "eval_every": eval_every, "eval_samples": eval_samples}
+    if lr_decay:
+        cfg["decay_epochs"] = epochs
+    return cfg
+
+
+def scorer(clf, ref_features, n, *, seed=0, device=None):
+    """``evaluate(G) -> {fid, is, confident, min_class_share}`` of ``n`` samples drawn with ``seed``, for :func:`train_gan`."""
+    def evaluate(G):
+        q = sample_quality(clf, from_gan_range(sample(G, n, seed=seed, device=device)), ref_features, device)
+        return {k: v for k, v in q.items() if k != "class_counts"}
+    return evaluate
+
+
+def load_or_train_gan(results_dir, x, config: dict, *, evaluate=None, fixed_noise=None, save=True, device=None, progress=True):
+    """Notebook 04's GAN with the settings ``config`` (:func:`gan_config`) on images ``x`` in [-1, 1]: loaded when
+    ``results_dir`` holds ``generator.pt`` / ``discriminator.pt`` and ``gan_log.pt`` saved with the same settings, else
+    trained with :func:`train_gan` (resuming from its checkpoint: with a constant learning rate a longer run continues
+    from a shorter one with the same settings) and saved; the generator keeps the weights of its lowest-FID epoch.
+    The per-epoch log is also written as ``gan_epochs.csv``. With ``save=False`` nothing is saved but the checkpoint
+    (a side run). Returns ``(G, D, log, loaded)``."""
+    from .artifacts import checkpoint_path, load_or_train_models
+    from .models import Discriminator, Generator
+
+    cfg = dict(config)
+    resume_cfg = {k: v for k, v in cfg.items() if k != "epochs"}
+
+    def train():
+        from .utils import seed_everything
+
+        seed_everything(cfg["seed"])
+        G, D = Generator(cfg["noise_dim"], hidden=cfg["g_hidden"]), Discriminator(hidden=cfg["d_hidden"])
+        log = train_gan(G, D, x, epochs=cfg["epochs"], lr=cfg["lr"], betas=tuple(cfg["betas"]), batch_size=cfg["batch_size"],
+                        real_label=cfg["real_label"], ema_decay=cfg["ema_decay"], decay_epochs=cfg.get("decay_epochs"),
+                        top_k=cfg["top_k"], seed=cfg["seed"], device=device, fixed_noise=fixed_noise, evaluate=evaluate,
+                        eval_every=cfg["eval_every"], progress=progress,
+                        checkpoint=checkpoint_path(results_dir, "gan", resume_cfg))
+        if log["best_state"] is not None:
+            G.load_state_dict(log["best_state"])
+        return {"generator": G, "discriminator": D}, log
+
+    if not save:
+        models, log = train()
+        return models["generator"].eval(), models["discriminator"].eval(), log, False
+    models, log, loaded = load_or_train_models(
+        {"generator": Path(results_dir) / "generator.pt", "discriminator": Path(results_dir) / "discriminator.pt"}, cfg, train,
+        log_path=Path(results_dir) / "gan_log.pt", notebook="04_gan")
+    log["epochs"].to_csv(Path(results_dir) / "gan_epochs.csv", index=False)  # the per-epoch log, readable without torch
+    return models["generator"], models["discriminator"], log, loaded
+
+
+def quality_of(G, clf, ref_features, n, *, state=None, eval_mode=True, seed=0, device=None) -> dict:
+    """:func:`sample_quality` of ``n`` samples (drawn with ``seed``) of ``G``, or of ``G``'s architecture with the
+    weights ``state``; ``eval_mode=False`` leaves dropout on."""
+    if state is not None:
+        G = type(G)(**G.config)
+        G.load_state_dict(state)
+    return sample_quality(clf, from_gan_range(sample(G, n, seed=seed, device=device, eval_mode=eval_mode)), ref_features, device)
+
+
+def load_or_train_scoring_cnn(path, x, y, *, epochs, seed=0, device=None, progress=True):
+    """The :class:`~helpers.models.SmallCNN` that scores samples (FID features, IS probabilities), trained on 90% of
+    ``x`` (validated on the rest) and cached at ``path``. Returns ``(model, history, loaded)``."""
+    from .artifacts import load_or_train
+    from .data import train_val_split
+    from .models import SmallCNN
+    from .training import fit_classifier
+    from .utils import seed_everything
+
+    tr, va = train_val_split(y.numpy(), 0.1, seed=seed)
+
+    def train():
+        seed_everything(seed)
+        clf = SmallCNN()
+        hist = fit_classifier(clf, x[tr], y[tr], x[va], y[va], epochs=epochs, lr=2e-3, batch_size=128, schedule="onecycle",
+                              seed=seed, device=device, progress=progress, desc="scoring CNN")
+        return clf, hist
+
+    return load_or_train(path, {"epochs": epochs, "n": len(x), "seed": seed}, train)
+
+
+def selection_rule(table: pd.DataFrame, min_class_share: float, what: str) -> str:
+    """How :func:`_lowest_fid` chose among ``table``'s rows, in words (``what``: e.g. "the γ")."""
+    if (table["min_class_share"] >= min_class_share).any():
+        return f"among {what} whose samples keep every class at ≥ {min_class_share:.0%}"
+    return f"over the whole grid (none of {what} keeps every class at ≥ {min_class_share:.0%} here, so that rule is dropped)"
+
+
+def rejection_study(G, D, clf, select_features, ref_features, gammas, n, *, min_class_share=0.05, seed=0, device=None) -> dict:
+    """:func:`rejection_grid` (the γ chosen by FID against ``select_features``, drawn with ``seed + 1``), then ``n``
+    fresh samples at that γ (drawn with ``seed``) scored against ``ref_features``. Returns ``{table, gamma, samples,
+    kept, quality, rule}``."""
+    table, gamma = rejection_grid(G, D, clf, select_features, gammas, n, min_class_share=min_class_share, seed=seed + 1,
+                                  device=device)
+    samples, kept = rejection_sample(G, D, n, gamma=gamma, seed=seed, device=device)
+    return {"table": table, "gamma": gamma, "samples": samples, "kept": kept, "rule": selection_rule(table, min_class_share, "the γ"),
+            "quality": sample_quality(clf, from_gan_range(samples), ref_features, device)}
+
+
+def langevin_study(G, D, clf, select_features, ref_features, scales, steps, n, *, step_size=0.01, min_class_share=0.05,
+                   seed=0, device=None, n_chain=12) -> dict:
+    """:func:`langevin_grid` over ``scales`` x ``steps`` (chosen by FID against ``select_features``; draws ``seed + 1``,
+    chains ``seed + 2``), then the chosen setting from the noise of ``sample(G, n, seed=seed)`` (chains ``seed + 3``),
+    scored against ``ref_features``, and the first ``n_chain`` of those draws after every step count. Returns
+    ``{table, scale, steps, samples, quality, rule, chain, best_per_scale}``."""
+    table, (scale, n_steps) = langevin_grid(G, D, clf, select_features, scales, steps, n, step_size=step_size,
+                                            min_class_share=min_class_share, seed=seed + 1, device=device)
+    z0 = torch.randn(n, G.noise_dim, generator=torch.Generator().manual_seed(seed))
+    z = latent_langevin(G, D, z0, [n_steps], step_size=step_size, scale=scale, seed=seed + 3, device=device)[n_steps]
+    samples = generate(G, z, device)
+    chain = latent_langevin(G, D, z0[:n_chain], steps, step_size=step_size, scale=scale, seed=seed + 3, device=device)
+    best = table.reset_index().loc[lambda t: t.steps > 0].sort_values("fid").groupby("scale").first()
+    return {"table": table, "scale": scale, "steps": n_steps, "samples": samples, "chain": chain, "best_per_scale": best,
+            "rule": selection_rule(table, min_class_share, "the settings"),
+            "quality": sample_quality(clf, from_gan_range(samples), ref_features, device)}
+
+
+def comparison_curve(results_dir, x, config: dict, *, evaluate, device=None, progress=True) -> pd.DataFrame:
+    """The scored epochs (``epoch, fid, is``) of a side run of :func:`load_or_train_gan` with ``config``, nothing
+    saved but its checkpoint (a run resumed from a longer checkpoint is cut at ``config["epochs"]``)."""
+    ep = load_or_train_gan(results_dir, x, config, evaluate=evaluate, save=False, device=device, progress=progress)[2]["epochs"]
+    return ep[ep.epoch <= config["epochs"]].dropna(subset=["fid"])[["epoch", "fid", "is"]].reset_index(drop=True)
+
+
+def describe_lr_comparison(ours: pd.DataFrame, other: pd.DataFrame, lr: float, other_lr: float) -> str:
+    """Markdown: the lowest FID of the side run at ``other_lr`` (and where it ends) against our run at ``lr``."""
+    b_o, b_s = other.loc[other.fid.idxmin()], ours.loc[ours.fid.idxmin()]
+    same = ours.set_index("epoch").fid.get(int(b_o.epoch), float("nan"))
+    return (f"At lr {other_lr:g} the lowest FID in {int(other.epoch.max())} epochs is **{b_o.fid:.1f}** (IS {b_o['is']:.2f}) at "
+            f"epoch {int(b_o.epoch)}, and at epoch {int(other.epoch.iloc[-1])} it is {other.fid.iloc[-1]:.1f}; at lr {lr:g} the "
+            f"same epoch gives {same:.1f}, and the run's lowest FID is **{b_s.fid:.1f}** (IS {b_s['is']:.2f}) at epoch {int(b_s.epoch)}.")
+
+
+def quality_table(G, log: dict, clf, ref_features, real: dict, n: int, *, seed=0, device=None) -> tuple[pd.DataFrame, dict, torch.Tensor]:
+    """Sample quality (:func:`sample_quality`, ``n`` samples drawn with ``seed``) of the real data (``real``), the
+    final generator ``G``, the last epoch's EMA and raw weights of ``log``, and ``G`` with dropout left on.
+    Returns ``(table, the final generator's quality, its samples in [-1, 1])``."""
+    samples = sample(G, n, seed=seed, device=device)
+    final = sample_quality(clf, from_gan_range(samples), ref_features, device)
+    last, kw = int(log["epochs"].epoch.max()), dict(seed=seed, device=device)
+    rows = {"real data (train vs test)": real,
+            f"GAN final: {'EMA' if log['ema_state'] is not None else 'raw'} weights, best-FID epoch {log['best_epoch']}": final}
+    if log["ema_state"] is not None:
+        rows[f"GAN, EMA weights, last epoch {last}"] = quality_of(G, clf, ref_features, n, state=log["ema_state"], **kw)
+    rows[f"GAN, raw weights, last epoch {last}"] = quality_of(G, clf, ref_features, n, state=log["last_state"], **kw)
+    rows["GAN final, dropout left on"] = quality_of(G, clf, ref_features, n, eval_mode=False, **kw)
+    return pd.DataFrame(rows).T, final, samples
+
+
+def describe_rejection(drs: dict, alone: dict) -> str:
+    """Markdown: the γ of :func:`rejection_study`, its scores against the generator ``alone``, and the kept share."""
+    q = drs["quality"]
+    return (f"γ = {drs['gamma']:g} gives the lowest FID against training images {drs['rule']}. Scored against the test set, its "
+            f"samples reach IS **{q['is']:.2f}** and MNIST-FID **{q['fid']:.2f}** (the generator alone: {alone['is']:.2f} and "
+            f"{alone['fid']:.2f}); the rarest class has {q['min_class_share']:.1%} of samples, {q['confident']:.1%} are "
+            f"classified with ≥ 90% confidence, and {drs['kept']:.0%} of the draws are kept.")
+
+
+def describe_langevin(ddls: dict, alone: dict) -> str:
+    """Markdown: the best FID per weight of :func:`langevin_study`, the chosen setting and its scores against the
+    generator ``alone`` on the same noise."""
+    q = ddls["quality"]
+    best_each = "; ".join(f"s = {k:g}: {r.fid:.1f} after {int(r.steps)} steps" for k, r in ddls["best_per_scale"].iterrows())
+    return (f"Lowest FID against training images for each weight: {best_each}. s = {ddls['scale']:g} with {ddls['steps']} steps "
+            f"gives the lowest FID {ddls['rule']}. From fresh noise and scored against the test set, its samples reach IS "
+            f"**{q['is']:.2f}** and MNIST-FID **{q['fid']:.2f}** (the generator alone on the same noise: {alone['is']:.2f} and "
+            f"{alone['fid']:.2f}); the rarest class has {q['min_class_share']:.1%} of samples and {q['confident']:.1%} are "
+            f"classified with ≥ 90% confidence. Every draw is kept: the cost is {ddls['steps']} gradient steps through both "
+            f"networks per sample.")
+
+
+def summary_metrics(log: dict, final: dict, real: dict, clf_accuracy: float, drs: dict | None = None, ddls: dict | None = None,
+                    step_size: float | None = None) -> dict:
+    """The results-file entries of notebook 04: the last epoch's losses, the final generator's scores against real
+    data's, and those of rejection sampling (``drs``) and Langevin sampling (``ddls``) when run."""
+    last = log["epochs"].iloc[-1]
+    out = {"best_epoch": log["best_epoch"], "g_loss_last": float(last.g_loss), "d_loss_last": float(last.d_loss),
+           "fid": final["fid"], "is": final["is"], "min_class_share": final["min_class_share"], "real_fid": real["fid"],
+           "real_is": real["is"], "scoring_cnn_test_accuracy": clf_accuracy}
+    if drs is not None:
+        q = drs["quality"]
+        out.update(drs_gamma=drs["gamma"], drs_acceptance=drs["kept"], drs_is=q["is"], drs_fid=q["fid"],
+                   drs_min_class_share=q["min_class_share"])
+    if ddls is not None:
+        q = ddls["quality"]
+        out.update(ddls_scale=ddls["scale"], ddls_steps=ddls["steps"], ddls_step_size=step_size, ddls_is=q["is"],
+                   ddls_fid=q["fid"], ddls_min_class_share=q["min_class_share"], ddls_confident=q["confident"])
+    return out
+
+
+def describe_reference(clf_accuracy: float, real: dict, n: int) -> str:
+    """Markdown: the scoring CNN's test accuracy and real data's FID (the floor) and IS (the ceiling)."""
+    return (f"Scoring CNN test accuracy: **{clf_accuracy:.2%}**. Real data as the reference: {n:,} training images against "
+            f"the test set give MNIST-FID **{real['fid']:.2f}** (the floor) and Inception Score **{real['is']:.2f}** (the "
+            f"ceiling; 10 is the maximum for ten classes).")
+
+
+def describe_samples(q: dict, who: str = "The final generator") -> str:
+    """Markdown: IS, FID, classes present, the rarest class's share and the confident share of a :func:`sample_quality`."""
+    counts = q["class_counts"]
+    return (f"{who} scores IS **{q['is']:.2f}** and MNIST-FID **{q['fid']:.2f}**; {sum(c > 0 for c in counts)} of "
+            f"{len(counts)} classes appear, the rarest with {q['min_class_share']:.1%} of samples, and {q['confident']:.1%} "
+            f"of samples are classified with ≥ 90% confidence.")
+
+
+def describe_losses(epochs: pd.DataFrame) -> str:
+    """Markdown: the last epoch's mean losses (against the seed's) and D's mean outputs on real and generated images."""
+    f = epochs.iloc[-1]
+    return (f"Final epoch mean losses: generator **{f.g_loss:.4f}**, discriminator **{f.d_loss:.4f}** (the seed: 1.3827 / "
+            f"0.4937); mean D(x) {f.d_real:.3f}, D(G(z)) {f.d_fake:.3f}.")
+
+
+def load_or_compute_comparison(path, x, config: dict, *, evaluate, device=None, progress=True) -> pd.DataFrame:
+    """:func:`comparison_curve` of ``config``, cached as a CSV table at ``path`` (recomputed when ``config`` changes)."""
+    from .artifacts import load_or_compute_table
+
+    return load_or_compute_table(path, config, lambda: comparison_curve(Path(path).parent, x, config, evaluate=evaluate,
+                                                                           device=device, progress=progress))[0]

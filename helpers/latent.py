@@ -6,7 +6,7 @@ import pandas as pd
 import torch
 from sklearn.decomposition import PCA
 from sklearn.manifold import TSNE
-from sklearn.metrics import silhouette_score
+from sklearn.metrics import confusion_matrix, silhouette_score
 from sklearn.neighbors import KNeighborsClassifier
 
 from .training import predict
@@ -51,6 +51,21 @@ def separation_scores(z_train, y_train, z_test, y_test, *, k=5, seed=0, silhouet
     return pd.DataFrame(rows).set_index("space")
 
 
+def tsne_subset(z, n: int, seed=0) -> tuple[np.ndarray, np.ndarray]:
+    """t-SNE of a random subset of ``min(n, len(z))`` codes; returns ``(indices, embedding)``."""
+    idx = np.random.default_rng(seed).choice(len(z), size=min(n, len(z)), replace=False)
+    return idx, tsne_2d(np.asarray(z)[idx], seed=seed)
+
+
+def confused_pairs(z_train, y_train, z_test, y_test, *, k=5, top=3) -> list[tuple[int, int, int]]:
+    """The ``top`` digit pairs that a ``k``-NN rule on the codes confuses most on the test set, as
+    ``(test images confused either way, digit a, digit b)``, most confused first."""
+    pred = KNeighborsClassifier(n_neighbors=k).fit(np.asarray(z_train), np.asarray(y_train)).predict(np.asarray(z_test))
+    cm = confusion_matrix(np.asarray(y_test), pred, labels=list(range(10)))
+    pairs = [(int(cm[i, j] + cm[j, i]), i, j) for i in range(10) for j in range(i + 1, 10)]
+    return sorted(pairs, reverse=True)[:top]
+
+
 @torch.no_grad()
 def interpolate(model, a, b, steps=8):
     """Decode ``steps`` points on the straight line between the codes of images ``a`` and ``b``."""
@@ -71,3 +86,13 @@ def sample_gaussian(model, z_train, n=32, seed=0):
         samples = dist.sample((n,)).float()
     model.eval().cpu()
     return model.decoder(samples)
+
+
+def describe_separation(sep: pd.DataFrame, pairs, latent_dim: int, k: int = 5) -> str:
+    """Markdown: the ``k``-NN accuracy of :func:`separation_scores` in the full latent and its PCA-2 view, and the
+    digit pairs of :func:`confused_pairs`."""
+    col = f"{k}-NN accuracy"
+    return (f"With all {latent_dim} latent variables a {k}-nearest-neighbour rule (fitted on training codes) labels "
+            f"{sep.loc['full latent', col]:.1%} of test digits correctly; in the 2-D PCA view only {sep.loc['PCA-2', col]:.1%}. "
+            f"The pairs the latent neighbours confuse most are "
+            + ", ".join(f"{i} and {j} ({n} test images)" for n, i, j in pairs) + ".")

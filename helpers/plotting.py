@@ -66,6 +66,13 @@ def image_grid(images, nrow: int, title=None, labels=None, vmin=0.0, vmax=1.0, s
     return fig
 
 
+def predicted_digits(x, pred, y, idx, title, nrow=4, colour=True):
+    """A grid of the images ``x[idx]`` labelled "pred P / true T" (green when right, red when wrong)."""
+    pairs = list(zip(pred[idx].tolist(), y[idx].tolist()))
+    return image_grid(x[idx], nrow=nrow, labels=[f"pred {p} / true {t}" for p, t in pairs], title=title,
+                      label_colors=["green" if p == t else "red" for p, t in pairs] if colour else None)
+
+
 def cv_heatmap(summary: pd.DataFrame, value="val_mse_mean", std="val_mse_std", title="Mean validation MSE over folds (± std)"):
     """Heatmap of the CV summary over (learning rate, latent dim) with ``mean ± std`` in each cell; a summary
     with rungs (successive halving) shows each point at its last rung, with that rung's epochs."""
@@ -152,6 +159,18 @@ def embedding(ax, xy, labels, title, s=3):
     return ax
 
 
+def latent_2d(pca_xy, pca_labels, tsne_xy, tsne_labels, latent_dim: int):
+    """Two panels: the PCA and the t-SNE embedding of test codes, coloured by digit."""
+    fig, axes = plt.subplots(1, 2, figsize=(14, 5.5))
+    embedding(axes[0], pca_xy, pca_labels, f"PCA of the {latent_dim}-D test codes")
+    embedding(axes[1], tsne_xy, tsne_labels, f"t-SNE of {len(tsne_xy):,} test codes")
+    for ax, name in zip(axes, ("PC", "t-SNE ")):
+        ax.set_xlabel(f"{name}1")
+        ax.set_ylabel(f"{name}2")
+    fig.tight_layout()
+    return fig
+
+
 def confusion(y_true, y_pred, title="Confusion matrix on the test set"):
     """Heatmap of the confusion matrix (counts). Returns ``(fig, per-class accuracy as a Series)``."""
     from sklearn.metrics import confusion_matrix
@@ -181,4 +200,71 @@ def label_efficiency(table: pd.DataFrame, title="Label efficiency: pretrained vs
     ax.set_title(title)
     ax.legend(fontsize=9)
     fig.tight_layout()
+    return fig
+
+
+def psnr_vs_sigma(quality: pd.DataFrame, highlight=(), title="Denoising quality vs noise level (test set, noise only)"):
+    """PSNR against the noise level of the noise-only settings (``noise σ=<s>``) of a quality table, one line
+    per method; the methods in ``highlight`` are drawn thicker."""
+    noise_only = quality[quality.setting.str.fullmatch(r"noise σ=[0-9.]+")].copy()
+    noise_only["sigma"] = noise_only.setting.str.extract(r"σ=([0-9.]+)")[0].astype(float)
+    fig, ax = plt.subplots(figsize=(9.5, 4.5))
+    for method, g in noise_only.groupby("method", sort=False):
+        ax.plot(g["sigma"], g["psnr"], marker="o", label=method, lw=2.5 if method in highlight else 1.5)
+    ax.set_xlabel("noise standard deviation σ")
+    ax.set_ylabel("PSNR (dB), higher is better")
+    ax.set_title(title)
+    ax.legend(loc="upper left", bbox_to_anchor=(1.01, 1), frameon=False)  # outside: the lines stay visible
+    fig.tight_layout()
+    return fig
+
+
+def gan_losses(iters: pd.DataFrame, points: int = 200):
+    """Generator/discriminator losses and D's outputs on real and generated batches per iteration, smoothed by a
+    moving average over ``len(iters) // points`` iterations."""
+    fig, axes = plt.subplots(1, 2, figsize=(13, 4))
+    w = max(1, len(iters) // points)
+    for ax, cols, ylabel in ((axes[0], {"g_loss": "generator", "d_loss": "discriminator"}, "BCE loss"),
+                             (axes[1], {"d_real": "D(x), real", "d_fake": "D(G(z)), generated"}, "discriminator output")):
+        for col, label in cols.items():
+            ax.plot(iters[col].rolling(w).mean().values, label=label)
+        ax.set_xlabel("iteration")
+        ax.set_ylabel(ylabel)
+        ax.legend()
+    fig.suptitle(f"GAN training, per iteration (moving average over {w} iterations)")
+    fig.tight_layout()
+    return fig
+
+
+def fid_is_curves(curves: dict, title: str, real: dict | None = None):
+    """MNIST-FID and Inception Score against the epoch, one line per ``label -> table with epoch, fid, is`` (a dashed
+    line per label with ``fid_raw``/``is_raw`` columns: the raw generator), and ``real``'s values as a reference."""
+    fig, axes = plt.subplots(1, 2, figsize=(12, 3.8))
+    for ax, col, name in ((axes[0], "fid", "MNIST-FID (lower is better)"), (axes[1], "is", "Inception Score (higher is better)")):
+        for (label, t), marker in zip(curves.items(), "osD^v"):
+            ax.plot(t.epoch, t[col], marker=marker, label=label)
+            if f"{col}_raw" in t:
+                ax.plot(t.epoch, t[f"{col}_raw"], marker="s", ls=":", label="raw generator")
+        if real is not None:
+            ax.axhline(real[col], ls="--", c="gray", label="real data")
+        ax.set_xlabel("epoch")
+        ax.set_ylabel(name)
+        ax.legend()
+    fig.suptitle(title)
+    fig.tight_layout()
+    return fig
+
+
+def class_histogram(counts, title=None):
+    """Share of samples per predicted class, with the uniform 10% and a 5% line."""
+    counts = np.asarray(counts)
+    fig, ax = plt.subplots(figsize=(7, 3.5))
+    ax.bar(range(len(counts)), counts / counts.sum() * 100)
+    ax.axhline(100 / len(counts), ls="--", c="gray", label=f"uniform ({100 / len(counts):.0f}%)")
+    ax.axhline(5, ls=":", c="red", label="5%")
+    ax.set_xticks(range(len(counts)))
+    ax.set_xlabel("predicted digit")
+    ax.set_ylabel("% of samples")
+    ax.legend()
+    ax.set_title(title or f"Classes of {counts.sum():,} generated samples (scoring CNN)")
     return fig

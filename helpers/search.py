@@ -58,6 +58,35 @@ class CVResult:
             return float("nan")
         return float((self.folds["n_train"] * self.folds["epochs_run"]).sum() / self.wall_seconds)
 
+    def describe_best(self) -> str:
+        """Markdown: the best point with its mean ± std over folds at the last rung, and the flagged runs."""
+        b, n_folds = self.best, int(self.folds["fold"].nunique())
+        at = (f"at the last rung ({int(self.rungs['epochs'].iloc[-1])} epochs, the final model's length) "
+              if len(self.rungs) else "")
+        return (f"**Best point:** learning rate {b['lr']:g}, latent dimension {b['latent_dim']} — {at}mean validation MSE "
+                f"{b['val_mse_mean']:.6f} ± {b['val_mse_std']:.6f}, mean train MSE {b['train_mse_mean']:.6f} ± "
+                f"{b['train_mse_std']:.6f} over {n_folds} folds. Runs flagged diverged: {int(self.folds['diverged'].sum())}; "
+                f"collapsed to the mean image: {int(self.folds['collapsed'].sum())}.")
+
+    def metrics(self) -> dict:
+        """The search's numbers for the results file: best point, its CV figures, rungs, wall time and images/s."""
+        b = self.best
+        out = {"best_lr": b["lr"], "best_latent_dim": b["latent_dim"], "cv_val_mse_mean": b["val_mse_mean"],
+               "cv_val_mse_std": b["val_mse_std"], "cv_train_mse_mean": b["train_mse_mean"],
+               "cv_train_mse_std": b["train_mse_std"], "cv_wall_seconds": self.wall_seconds,
+               "cv_images_per_second": self.images_per_second}
+        if len(self.rungs):
+            out["cv_rungs"] = [int(e) for e in self.rungs["epochs"]]
+        return out
+
+    def describe(self) -> str:
+        """One Markdown sentence: how many runs, how many were reloaded, wall time and images/s."""
+        kind = "(point, fold, rung)" if len(self.rungs) else "(point, fold)"
+        return (f"{len(self.folds)} {kind} runs; {len(self.folds) - self.n_trained} were reloaded from the saved results of "
+                f"an earlier run with the same settings (`results/cv_folds.csv`), {self.n_trained} trained in this run. When "
+                f"they were trained, the search took **{self.wall_seconds / 60:.1f} min** of wall time "
+                f"({self.images_per_second:,.0f} training images per second over all folds and epochs).")
+
 
 def _run_fold(task, x, run_cfg, device):
     """Train and validate one (point, fold); return its row. Runs in a worker and writes nothing."""

@@ -1,0 +1,167 @@
+"""The experiment layer: settings per part, the cached-run primitive, notebook 01's final models, thin notebooks."""
+import ast
+import json
+
+import pandas as pd
+import pytest
+import torch
+
+from helpers import autoencoder, gan, profiles, report
+from helpers.artifacts import load_or_train_models
+from helpers.data import load_train_test
+from helpers.loop import epoch_loop
+from helpers.models import Autoencoder, Discriminator, Generator, save_model
+
+
+def _code_lines(cell_source: str) -> int:
+    return sum(1 for line in cell_source.splitlines() if line.strip() and not line.strip().startswith("#"))
+
+
+@pytest.mark.parametrize("name", report.NOTEBOOKS)
+def test_notebooks_are_thin(name):
+    """At most 100 code lines (comments and blank lines excluded) and no function, class or lambda of their own."""
+    nb = json.loads((report.REPO / "notebooks" / f"{name}.ipynb").read_text())
+    code = ["".join(c["source"]) for c in nb["cells"] if c["cell_type"] == "code"]
+    assert sum(_code_lines(src) for src in code) <= 100, name
+    for src in code:
+        defined = [type(n).__name__ for n in ast.walk(ast.parse(src))
+                   if isinstance(n, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef, ast.Lambda))]
+        assert not defined, f"{name} defines {defined} in a cell: that logic belongs in helpers/"
+
+
+def test_setup_resolves_seeds_and_reads_as_attributes(tmp_path):
+    given = {"seed": 3, "epochs": 7, "results_dir": tmp_path / "r", "figures_dir": tmp_path / "f"}
+    S = profiles.setup("quick", profiles.DENOISE, given)
+    assert S.epochs == 7 and S["epochs"] == 7 and S.val_size == profiles.DENOISE["quick"]["val_size"]
+    assert S.device.type in ("cpu", "cuda") and S.results_dir.is_dir() and S.seed == 3
+    a = torch.rand(3)
+    profiles.setup("quick", profiles.DENOISE, given)
+    assert torch.equal(a, torch.rand(3))  # seeded with the notebook's seed
+    with pytest.raises(AttributeError, match="no setting 'epochz'.*'epochs'"):
+        S.epochz
+
+
+def test_load_train_test_subset(mnist_root):
+    x, y, xt, yt = load_train_test(mnist_root, 500)
+    assert x.shape == (500, 1, 28, 28) and len(y) == 500 and len(xt) == 10000 == len(yt)
+    with pytest.raises(ValueError, match="train_subset"):
+        load_train_test(mnist_root, -5)
+
+
+def test_epoch_loop_flushes_denormals():
+    torch.set_flush_denormal(False)
+    tiny = torch.tensor([1e-39], dtype=torch.float32)
+    assert (tiny * 1.0).item() != 0.0  # a denormal survives by default
+    epoch_loop(lambda idx: {"loss": 0.0}, 4, epochs=1, batch_size=2, seed=0, get_state=dict, set_state=lambda s: None,
+               progress=False)
+    assert (tiny * 1.0).item() == 0.0
+
+
+def _tiny_models():
+    torch.manual_seed(0)
+    return {"a": Autoencoder(2), "b": Autoencoder(3)}
+
+
+def test_load_or_train_models_caches_several_models_and_a_log(tmp_path):
+    calls = []
+
+    def train():
+        calls.append(1)
+        return _tiny_models(), pd.DataFrame({"epoch": [1], "loss": [0.5]})
+
+    paths = {"a": tmp_path / "a.pt", "b": tmp_path / "b.pt"}
+    models, log, loaded = load_or_train_models(paths, {"x": 1}, train)
+    assert not loaded and len(calls) == 1 and set(models) == {"a", "b"} and (tmp_path / "a.history.csv").is_file()
+    again, log2, loaded = load_or_train_models(paths, {"x": 1}, train)
+    assert loaded and len(calls) == 1 and again["b"].latent_dim == 3
+    pd.testing.assert_frame_equal(log, log2)
+    assert load_or_train_models(paths, {"x": 2}, train)[2] is False and len(calls) == 2  # a changed setting retrains
+    paths["b"].unlink()
+    assert load_or_train_models(paths, {"x": 2}, train)[2] is False and len(calls) == 3  # one missing model retrains
+    save_model(Autoencoder(3), paths["b"], config_key="stale")
+    assert load_or_train_models(paths, {"x": 2}, train)[2] is False and len(calls) == 4  # one stale model retrains
+
+
+def test_load_or_train_models_keeps_a_non_table_log_with_torch(tmp_path):
+    def train():
+        return {"a": Autoencoder(2)}, {"iters": pd.DataFrame({"g": [1.0]}), "best_epoch": 4}
+
+    paths, log_path = {"a": tmp_path / "a.pt"}, tmp_path / "log.pt"
+    assert load_or_train_models(paths, {}, train, log_path=log_path)[2] is False
+    _, log, loaded = load_or_train_models(paths, {}, train, log_path=log_path)
+    assert loaded and log["best_epoch"] == 4 and log["iters"]["g"].tolist() == [1.0]
+
+
+def test_final_model_jobs_and_paths(tmp_path):
+    assert autoencoder.final_model_jobs(8, 10, 0.5) == [(8, 0.5), (10, 0.5), (10, None)]
+    assert autoencoder.final_model_jobs(10, 10, 0.5) == [(10, 0.5), (10, None)]
+    assert autoencoder.final_model_jobs(10, None, None) == [(10, None)]
+    names = [autoencoder.final_model_path(tmp_path, d, rv, 8, 0.5).name for d, rv in [(8, 0.5), (10, 0.5), (10, None)]]
+    assert names == ["autoencoder.pt", "autoencoder_d10.pt", "autoencoder_d10_no_revive.pt"]
+
+
+def _finals():
+    """A 'trained' d=4 model (its output is a dark image, close to most pixels) and an untrained d=10 (grey, 0.5)."""
+    torch.manual_seed(0)
+    good, bad = Autoencoder(4), Autoencoder(10)
+    with torch.no_grad():
+        good.decoder.net[-2].weight.zero_()
+        good.decoder.net[-2].bias.fill_(-3.0)
+    return good, bad, pd.DataFrame({"epoch": [1], "seconds": [1.0], "revived": [3]})
+
+
+def test_compare_final_models_and_why_the_pick_is_not_the_lowest(mnist_train):
+    x = mnist_train[0][:300]
+    good, bad, hist = _finals()
+    finals = {(4, 0.5): (good, hist, False), (10, 0.5): (bad, hist, False), (10, None): (bad, hist, True)}
+    table = autoencoder.compare_final_models(finals, x, x, pick_dim=4, revive=0.5, device="cpu")
+    assert table["chosen by"].tolist() == ["our CV", "the seed", "ablation"]
+    assert table.lowest.tolist() == [True, False, False] and pd.isna(table.pca_test_mse.iloc[2])
+    summary = pd.DataFrame({"rung": [0, 0, 1], "epochs": [1, 1, 3], "lr": [0.01] * 3, "latent_dim": [4, 10, 4],
+                            "val_mse_mean": [0.05, 0.06, 0.04], "val_mse_std": [0.001, 0.001, 0.001]})
+    assert autoencoder.describe_pick(table, summary, 0.01).endswith("**is** the best of them.")
+    swapped = {(10, 0.5): (bad, hist, False), (4, 0.5): (good, hist, False)}  # the pick, d=10, is the worse model
+    table = autoencoder.compare_final_models(swapped, x, x, pick_dim=10, revive=0.5, device="cpu")
+    summary["latent_dim"] = [10, 4, 10]
+    text = autoencoder.describe_pick(table, summary, 0.01)
+    assert "the CV's pick is" in text and "rung 0 (1 epochs), where it dropped out" in text
+    assert "10.0 standard deviations" in text and "the short rung ranked the two otherwise" in text
+    metrics = autoencoder.comparison_metrics(table)
+    assert metrics["pick_is_lowest_test_mse"] is False and metrics["compare_latent_dim"] == 4
+
+
+def test_describe_reviving_counts_dead_units(mnist_train):
+    x = mnist_train[0][:200]
+    good, bad, hist = _finals()
+    finals = {(4, 0.5): (good, hist, False), (4, None): (bad.__class__(4), hist, True)}
+    table = autoencoder.compare_final_models(finals, x, x, pick_dim=4, revive=0.5, device="cpu")
+    text, units = autoencoder.describe_reviving(table, finals, x, 0.5, 10)
+    assert "At d = 4:" in text and "3 re-initialisations over the first 5 epochs" in text
+    assert {"dead, plain", "dead, revived", "units"} <= set(units.columns)
+
+
+def _gan_cfg(x, **kw):
+    return gan.gan_config(x, **{"epochs": 2, "lr": 2e-4, "betas": (0.5, 0.999), "batch_size": 32, "real_label": 0.9,
+                               "ema_decay": None, "top_k": None, "noise_dim": 8, "g_hidden": [16, 32], "d_hidden": [32, 16],
+                               "seed": 0, "eval_every": 1, "eval_samples": 10, **kw})
+
+
+def test_load_or_train_gan_saves_loads_and_retrains_on_a_change(mnist_train, tmp_path):
+    x = gan.to_gan_range(mnist_train[0][:96])
+    def evaluate(G):  # a stand-in scorer (the loop keeps the epoch with the lowest fid)
+        return {"fid": float(torch.rand(1)), "is": 1.0}
+
+    G, D, log, loaded = gan.load_or_train_gan(tmp_path, x, _gan_cfg(x), evaluate=evaluate, progress=False)
+    assert not loaded and isinstance(G, Generator) and isinstance(D, Discriminator)
+    assert {"generator.pt", "discriminator.pt", "gan_log.pt", "gan_epochs.csv"} <= {p.name for p in tmp_path.iterdir()}
+    assert pd.read_csv(tmp_path / "gan_epochs.csv")["epoch"].tolist() == [1, 2]
+    G2, _, log2, loaded = gan.load_or_train_gan(tmp_path, x, _gan_cfg(x), evaluate=evaluate, progress=False)
+    assert loaded and log2["best_epoch"] == log["best_epoch"]
+    assert all(torch.equal(a, b) for a, b in zip(G.state_dict().values(), G2.state_dict().values()))
+    # a longer run with the same settings resumes the shorter run's checkpoint and retrains only the new epoch
+    _, _, log3, loaded = gan.load_or_train_gan(tmp_path, x, _gan_cfg(x, epochs=3), evaluate=evaluate, progress=False)
+    assert not loaded and log3["epochs"]["epoch"].tolist() == [1, 2, 3]
+    pd.testing.assert_frame_equal(log3["epochs"].iloc[:2][["g_loss", "d_loss"]], log["epochs"][["g_loss", "d_loss"]])
+    # a side run cut at its own length saves no model
+    curve = gan.comparison_curve(tmp_path, x, _gan_cfg(x, epochs=2), evaluate=evaluate, progress=False)
+    assert curve["epoch"].tolist() == [1, 2] and list(curve.columns) == ["epoch", "fid", "is"]
