@@ -11,9 +11,12 @@ adds no injected cell; ``-p`` overrides are injected by papermill. A failing cel
 with the notebook and cell named.
 
 ``--jobs 2`` runs the two independent chains, 01 -> 02 -> 03 (each uses the one before's saved
-models) and 04 (the GAN, independent), side by side in two processes; within a chain the order is
-kept. The first chain (the longest, the critical path) keeps torch's default threads, the others get
-``cores / jobs`` threads each (04: one thread on two cores). ``--jobs 1`` (the default) runs all in order.
+models) and 04 (the GAN, independent), side by side in two processes, each pinned to its own share of the cores
+(the first chain, the critical path, gets the remainder); within a chain the order is kept. Every notebook already
+trains on all the cores it is given (the grid search's folds, 02's methods, 03's denoisers side by side), so chains
+only run side by side when each gets at least :data:`MIN_CORES_PER_CHAIN` cores; with fewer (e.g. 2 cores) ``--jobs``
+falls back to running the notebooks one after another, which is faster there: on 2 cores, 04 beside 01's grid
+search slowed the grid 4x. ``--jobs 1`` (the default) runs all in order.
 """
 from __future__ import annotations
 
@@ -31,6 +34,7 @@ import nbformat
 REPO = Path(__file__).resolve().parents[1]
 NOTEBOOKS = ["01_autoencoder", "02_classification", "03_denoising", "04_gan"]
 CHAINS = [["01", "02", "03"], ["04"]]  # 02 loads 01's autoencoder, 03 loads 01's and 02's models; 04 stands alone
+MIN_CORES_PER_CHAIN = 2  # a chain on one core trains its folds/methods one after another: slower than waiting its turn
 
 
 CAPTION = re.compile(r"(Figures?|Tables?) (\d+)\.(\d+)(?:(-| and )(?:\d+\.)?(\d+))?")
@@ -221,23 +225,39 @@ def main(argv=None):
     print(f"all done in {time.perf_counter() - t0:.0f} s")
 
 
+def chain_cpus(cpus: list[int], n: int) -> list[list[int]]:
+    """Split ``cpus`` into ``n`` contiguous shares; the first (the critical chain's) takes the remainder."""
+    size = len(cpus) // n
+    first = len(cpus) - size * (n - 1)
+    return [cpus[:first]] + [cpus[first + i * size : first + (i + 1) * size] for i in range(n - 1)]
+
+
 def run_parallel(profile, only, overrides, timeout, jobs, progress=True):
-    """Run the independent chains of :data:`CHAINS` in up to ``jobs`` processes at a time."""
+    """Run the independent chains of :data:`CHAINS` side by side, each pinned to its own share of the cores
+    (:func:`chain_cpus`), when every chain gets at least :data:`MIN_CORES_PER_CHAIN`; else one after another."""
     chains = [[n for n in c if not only or any(n.startswith(o) or o.startswith(n) for o in only)] for c in CHAINS]
     chains = [c for c in chains if c]
-    side_threads = str(max(1, (os.cpu_count() or 1) // min(jobs, len(chains))))
+    cpus = sorted(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else list(range(os.cpu_count() or 1))
+    jobs = min(jobs, len(chains))
+    if len(cpus) // jobs < MIN_CORES_PER_CHAIN:
+        print(f"--jobs {jobs} on {len(cpus)} cores would leave a chain under {MIN_CORES_PER_CHAIN} cores, and every notebook "
+              f"already trains on all of its cores: running the notebooks one after another instead", flush=True)
+        jobs = 1
+    shares = chain_cpus(cpus, jobs) if jobs > 1 else [cpus]
     pending, running, failed = list(chains), [], []
     while pending or running:
         while pending and len(running) < jobs:
             chain = pending.pop(0)
-            env = dict(os.environ) if chain is chains[0] else dict(os.environ, OMP_NUM_THREADS=side_threads)
+            share = next(s for s in shares if all(s is not r[2] for r in running))
+            env = dict(os.environ, OMP_NUM_THREADS=str(len(share)))
             cmd = [sys.executable, "-m", "helpers.report", "--profile", profile, "--timeout", str(timeout), "--only", *chain]
             known = {k for n in NOTEBOOKS if any(n.startswith(c) for c in chain)
                      for k in notebook_parameters(REPO / "notebooks" / f"{n}.ipynb")}
             cmd += [a for k, v in overrides if k in known for a in ("-p", k, v)]  # each chain gets its own names
             cmd += [] if progress else ["--no-progress"]
-            print(f"started chain {' -> '.join(chain)} (OMP_NUM_THREADS={env.get('OMP_NUM_THREADS', 'default')})", flush=True)
-            running.append((chain, subprocess.Popen(cmd, cwd=REPO, env=env)))
+            print(f"started chain {' -> '.join(chain)} on cores {share}", flush=True)
+            pin = (lambda cores=share: os.sched_setaffinity(0, cores)) if hasattr(os, "sched_setaffinity") else None
+            running.append((chain, subprocess.Popen(cmd, cwd=REPO, env=env, preexec_fn=pin), share))
         time.sleep(2)
         for item in [r for r in running if r[1].poll() is not None]:
             running.remove(item)

@@ -123,28 +123,40 @@ class _FakeProc:
         return self.returncode
 
 
-def test_parallel_runs_chains_in_order_with_threads(monkeypatch):
+def _fake_parallel(monkeypatch, cores, rc=lambda cmd: 0):
     calls = []
 
-    def popen(cmd, cwd, env):
-        calls.append((cmd, env.get("OMP_NUM_THREADS")))
-        return _FakeProc(0)
+    def popen(cmd, cwd, env, preexec_fn=None):
+        calls.append((cmd, env.get("OMP_NUM_THREADS"), preexec_fn.__defaults__[0] if preexec_fn else None))
+        return _FakeProc(rc(cmd))
 
     monkeypatch.setattr(report.subprocess, "Popen", popen)
     monkeypatch.setattr(report.time, "sleep", lambda s: None)
-    monkeypatch.setattr(report.os, "cpu_count", lambda: 2)
-    monkeypatch.delenv("OMP_NUM_THREADS", raising=False)
+    monkeypatch.setattr(report.os, "sched_getaffinity", lambda pid: set(range(cores)))
+    return calls
+
+
+def test_parallel_chains_get_their_own_cores(monkeypatch):
+    calls = _fake_parallel(monkeypatch, 5)
     report.run_parallel("quick", None, [["epochs", "1"], ["rungs", "[1]"]], 60, 2)
-    chains = [c[c.index("--only") + 1 : c.index("--only") + 1 + (3 if "01" in c else 1)] for c, _ in calls]
+    chains = [c[c.index("--only") + 1 : c.index("--only") + 1 + (3 if "01" in c else 1)] for c, *_ in calls]
     assert chains == [["01", "02", "03"], ["04"]]
-    assert [t for _, t in calls] == [None, "1"]  # the critical chain keeps the default threads, 04 gets one core
-    assert all("quick" in c and c[c.index("-p"):c.index("-p") + 3] == ["-p", "epochs", "1"] for c, _ in calls)
+    # the critical chain gets the remainder; the two shares do not overlap and the threads follow the share
+    assert [(t, cpus) for _, t, cpus in calls] == [("3", [0, 1, 2]), ("2", [3, 4])]
+    assert all("quick" in c and c[c.index("-p"):c.index("-p") + 3] == ["-p", "epochs", "1"] for c, *_ in calls)
     assert ["-p", "rungs", "[1]"] == calls[0][0][-3:] and "rungs" not in calls[1][0]  # 01's name only to 01's chain
 
 
+def test_parallel_on_two_cores_runs_the_chains_one_after_another(monkeypatch, capsys):
+    calls = _fake_parallel(monkeypatch, 2)
+    report.run_parallel("quick", None, [], 60, 2)
+    assert "running the notebooks one after another" in capsys.readouterr().out
+    assert [(t, cpus) for _, t, cpus in calls] == [("2", [0, 1]), ("2", [0, 1])]  # each in turn on both cores
+    assert report.chain_cpus([0, 1, 2, 3, 4, 5, 6], 3) == [[0, 1, 2], [3, 4], [5, 6]]
+
+
 def test_parallel_failure_names_the_chain(monkeypatch):
-    monkeypatch.setattr(report.subprocess, "Popen", lambda cmd, cwd, env: _FakeProc(1 if "04" in cmd else 0))
-    monkeypatch.setattr(report.time, "sleep", lambda s: None)
+    _fake_parallel(monkeypatch, 4, rc=lambda cmd: 1 if "04" in cmd else 0)
     with pytest.raises(SystemExit, match="04"):
         report.run_parallel("quick", ["04"], [], 60, 2)
 
