@@ -14,6 +14,7 @@ from .data import batch_indices
 from .utils import atomic_save, load_checkpoint
 
 CHECKPOINT_FORMAT = 2  # bumped when the checkpoint's layout changes: an older one is set aside, not misread
+FLUSH_DENORMALS = True  # see epoch_loop; False only to measure what it saves (benchmarks/denormals.py)
 
 
 def epoch_loop(step, n_train, *, epochs, batch_size, seed, get_state, set_state, before_epoch=None, after_epoch=None,
@@ -31,7 +32,7 @@ def epoch_loop(step, n_train, *, epochs, batch_size, seed, get_state, set_state,
     """
     # Late in training, Adam's moments and small weights reach denormal floats, which x86 CPUs compute many times
     # slower: flushing them to zero kept a 27-epoch fold at 4.6 s/epoch instead of rising to 7+ s (same val MSE).
-    torch.set_flush_denormal(True)
+    torch.set_flush_denormal(FLUSH_DENORMALS)
     rows, start = [], 0
     saved = load_checkpoint(checkpoint)
     if saved is not None and saved.get("format") != CHECKPOINT_FORMAT:
