@@ -31,6 +31,8 @@ from pathlib import Path
 
 import nbformat
 
+from . import manifest
+
 REPO = Path(__file__).resolve().parents[1]
 NOTEBOOKS = ["01_autoencoder", "02_classification", "03_denoising", "04_gan"]
 CHAINS = [["01", "02", "03"], ["04"]]  # 02 loads 01's autoencoder, 03 loads 01's and 02's models; 04 stands alone
@@ -168,11 +170,14 @@ def run(profile: str, only=None, parameters=None, timeout: int = 14400, out_dir:
     partial_dir = REPO / "build" / "partial"
     partial_dir.mkdir(parents=True, exist_ok=True)
     os.environ["REPORT_PROFILE"] = profile
+    results_dir = REPO / "results" if profile == "full" else REPO / "build" / "quick" / "results"
+    run_started, (commit, clean) = manifest.now(), manifest.git_state(REPO)
+    from_empty = not manifest.cached_artifacts(results_dir)
     done = []
     for i, name in enumerate(names, 1):
         src, dst, partial = REPO / "notebooks" / f"{name}.ipynb", out_dir / f"{name}.ipynb", partial_dir / f"{name}.ipynb"
         print(f"[{i}/{len(names)}] {name} ({profile}) ...", flush=True)
-        t0 = time.perf_counter()
+        t0, started = time.perf_counter(), manifest.now()
         try:
             pm.execute_notebook(str(src), str(partial), parameters=per_notebook[name], cwd=str(REPO / "notebooks"),
                                 execution_timeout=timeout, progress_bar=progress, kernel_name="python3",
@@ -182,10 +187,13 @@ def run(profile: str, only=None, parameters=None, timeout: int = 14400, out_dir:
         except pm.PapermillExecutionError as err:
             sys.exit(f"FAILED: {name}, cell {err.exec_count} ({err.ename}: {err.evalue}). "
                      f"{dst} was left as it was; the partly executed notebook is {partial}.")
+        seconds = time.perf_counter() - t0
         tidy(partial)
         partial.replace(dst)
-        print(f"[{i}/{len(names)}] {name} done in {time.perf_counter() - t0:.0f} s -> {dst}", flush=True)
+        print(f"[{i}/{len(names)}] {name} done in {seconds:.0f} s -> {dst}", flush=True)
         done.append(dst)
+        manifest.record(results_dir, profile=profile, run_started=run_started, from_empty=from_empty, commit=commit, clean=clean,
+                        notebooks=[{"name": name, "seconds": round(seconds, 1), "started": started, "finished": manifest.now()}])
     return done
 
 

@@ -5,9 +5,11 @@
 """
 from __future__ import annotations
 
+import json
 import sys
 from pathlib import Path
 
+from . import manifest
 from .artifacts import load_metrics
 
 DENOISERS = {"denoising AE": "denoiser (the seed's noise + rotation)", "denoising AE (noise only)": "denoiser trained on noise alone",
@@ -88,16 +90,25 @@ def table(results_dir="results") -> str:
 
 
 START, END = "<!-- results:start -->", "<!-- results:end -->"
+TIMING_START, TIMING_END = "<!-- timing:start -->", "<!-- timing:end -->"
+
+
+def _replace_block(text: str, start: str, end: str, body: str, readme) -> str:
+    if start not in text or end not in text:
+        raise ValueError(f"{readme} has no {start} ... {end} block")
+    head, rest = text.split(start, 1)
+    _, tail = rest.split(end, 1)
+    return f"{head}{start}\n{body}\n{end}{tail}"
 
 
 def update_readme(readme="README.md", results_dir="results") -> None:
-    """Replace the text between the results markers of ``readme`` with a fresh table."""
-    text = Path(readme).read_text()
-    if START not in text or END not in text:
-        raise ValueError(f"{readme} has no {START} ... {END} block")
-    head, rest = text.split(START, 1)
-    _, tail = rest.split(END, 1)
-    Path(readme).write_text(f"{head}{START}\n{table(results_dir)}\n{END}{tail}")
+    """Replace the text between the results markers of ``readme`` with a fresh table, and the timing table between
+    the timing markers with one made from ``results_dir``'s run manifest (when there is one)."""
+    text = _replace_block(Path(readme).read_text(), START, END, table(results_dir), readme)
+    path = Path(results_dir) / manifest.NAME
+    if path.is_file():
+        text = _replace_block(text, TIMING_START, TIMING_END, manifest.timing_table(json.loads(path.read_text())), readme)
+    Path(readme).write_text(text)
 
 
 if __name__ == "__main__":

@@ -165,3 +165,44 @@ def test_load_or_train_gan_saves_loads_and_retrains_on_a_change(mnist_train, tmp
     # a side run cut at its own length saves no model
     curve = gan.comparison_curve(tmp_path, x, _gan_cfg(x, epochs=2), evaluate=evaluate, progress=False)
     assert curve["epoch"].tolist() == [1, 2] and list(curve.columns) == ["epoch", "fid", "is"]
+
+
+def test_manifest_merges_runs_and_says_when_it_came_from_empty(tmp_path):
+    from helpers import manifest
+
+    nb = lambda name, start, end, s: {"name": name, "seconds": s, "started": start, "finished": end}  # noqa: E731
+    run = dict(profile="full", commit="abc123", clean=True)
+    m = manifest.record(tmp_path, run_started="2026-01-01T10:00:00+00:00", from_empty=True, **run,
+                        notebooks=[nb("01_autoencoder", "2026-01-01T10:00:00+00:00", "2026-01-01T10:40:00+00:00", 2400.0)])
+    m = manifest.record(tmp_path, run_started="2026-01-01T10:00:00+00:00", from_empty=True, **run,
+                        notebooks=[nb("02_classification", "2026-01-01T10:40:05+00:00", "2026-01-01T11:00:05+00:00", 1200.0)])
+    assert m["from_empty"] is True and m["git_commit"] == "abc123" and m["total_seconds"] == 3605.0
+    assert [e["name"] for e in m["notebooks"]] == ["01_autoencoder", "02_classification"]
+    assert {"python", "torch", "torchvision", "cpu", "cores", "threads", "device", "started", "finished"} <= set(m)
+    # a later run of one notebook with the cache: no longer one run from empty; the total is the notebooks' sum
+    m = manifest.record(tmp_path, run_started="2026-01-02T09:00:00+00:00", from_empty=False, profile="full", commit="def456",
+                        clean=False, notebooks=[nb("02_classification", "2026-01-02T09:00:00+00:00", "2026-01-02T09:02:00+00:00", 120.0)])
+    assert m["from_empty"] is False and m["total_seconds"] == 2520.0 and m["git_commit"] == "several (see notebooks)"
+    assert m["notebooks"][1]["git_commit"] == "def456 (uncommitted changes)"
+    assert json.loads((tmp_path / manifest.NAME).read_text()) == m
+    table = manifest.timing_table(m)
+    assert "| 01_autoencoder | 40 min 00 s | 2026-01-01 10:00 UTC | abc123 |" in table
+    assert "| **all** | **42 min 00 s** | notebooks run separately" in table
+    assert manifest.cached_artifacts(tmp_path) == []  # the manifest itself is no cached result
+    (tmp_path / "cv_runs").mkdir()
+    (tmp_path / "cv_runs" / "k.json").write_text("{}")
+    assert manifest.cached_artifacts(tmp_path) == [tmp_path / "cv_runs" / "k.json"]
+
+
+def test_summary_updates_the_readme_timing_table_from_the_manifest(tmp_path):
+    from helpers import manifest, summary
+
+    manifest.record(tmp_path, run_started="2026-01-01T10:00:00+00:00", from_empty=True, profile="full", commit="abc", clean=True,
+                    notebooks=[{"name": "04_gan", "seconds": 61.0, "started": "2026-01-01T10:00:00+00:00",
+                                "finished": "2026-01-01T10:01:01+00:00"}])
+    readme = tmp_path / "README.md"
+    readme.write_text(f"x\n{summary.START}\nold\n{summary.END}\ny\n{summary.TIMING_START}\nold times\n{summary.TIMING_END}\nz\n")
+    summary.update_readme(readme, tmp_path)
+    text = readme.read_text()
+    assert "\nold\n" not in text and "old times" not in text and "| 04_gan | 1 min 01 s |" in text and "one run from an empty `results/`" in text
+    assert text.startswith("x\n") and text.endswith("z\n")

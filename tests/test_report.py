@@ -58,6 +58,12 @@ def test_profile_overrides_reach_the_code(quick_run):
 
 def test_quick_run_executes_all_notebooks(quick_run):
     assert [p.stem for p in quick_run] == report.NOTEBOOKS
+    import json
+
+    m = json.loads((report.REPO / "build" / "quick" / "results" / "run_manifest.json").read_text())
+    assert m["profile"] == "quick" and [e["name"] for e in m["notebooks"]] == report.NOTEBOOKS
+    assert isinstance(m["from_empty"], bool) and m["total_seconds"] > 0 and all(e["seconds"] > 0 for e in m["notebooks"])
+    assert {"git_commit", "started", "finished", "python", "torch", "cpu", "threads", "device"} <= set(m)
     for path in quick_run:
         nb = nbformat.read(path, as_version=4)
         assert nb.metadata["papermill"]["exception"] is None
