@@ -23,7 +23,7 @@ from .utils import atomic_write, check_images, check_n_jobs, check_positive, con
 PARAMS = ("lr", "latent_dim")
 
 
-def fingerprint(x: torch.Tensor) -> str:
+def data_fingerprint(x: torch.Tensor) -> str:
     """SHA-1 of a tensor's bytes: ties cached rows to the exact data they were trained on."""
     return hashlib.sha1(np.ascontiguousarray(x.numpy()).view(np.uint8)).hexdigest()[:16]
 
@@ -220,7 +220,7 @@ def grid_search_cv(x, param_grid, *, results_dir, n_folds=6, epochs=5, batch_siz
     check_positive("epochs", epochs, integer=True)
     results_dir = ensure_dir(results_dir)
     cv_folds(len(x), n_folds, seed)  # validates n_folds before any work
-    run_cfg = {"data": fingerprint(x), "n": len(x), "n_folds": n_folds, "epochs": epochs, "batch_size": batch_size,
+    run_cfg = {"data": data_fingerprint(x), "n": len(x), "n_folds": n_folds, "epochs": epochs, "batch_size": batch_size,
                "weight_decay": weight_decay, "schedule": schedule, "seed": seed}
     if revive is not None:
         run_cfg["revive"] = revive
@@ -268,7 +268,7 @@ def halving_search_cv(x, param_grid, *, results_dir, rungs=(3, 9, 27), factor=3,
         raise ValueError(f"schedule must be None, 'onecycle' or 'cosine', got {schedule!r}")
     results_dir = ensure_dir(results_dir)
     cv_folds(len(x), n_folds, seed)  # validates n_folds before any work
-    base = {"data": fingerprint(x), "n": len(x), "n_folds": n_folds, "batch_size": batch_size,
+    base = {"data": data_fingerprint(x), "n": len(x), "n_folds": n_folds, "batch_size": batch_size,
             "weight_decay": weight_decay, "schedule": schedule, "seed": seed, "revive": revive}
     points, all_rows, summaries, rung_log, n_trained = grid, [], [], [], 0
     for i, epochs in enumerate(rungs):
