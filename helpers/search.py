@@ -134,13 +134,17 @@ def _restore_from_csv(csv_path: Path, tasks, run_cfg) -> None:
 
 def summarize(folds: pd.DataFrame) -> pd.DataFrame:
     """Mean and std of train/val MSE over folds, per (lr, latent_dim) (per (rung, epochs, lr, latent_dim) when
-    the rows carry a rung)."""
+    the rows carry a rung), and ``val_mse_mean_trained``: the mean over the folds that neither diverged nor
+    collapsed to the mean image (what :func:`promote` ranks by), and its ``val_mse_std_trained``."""
     by = (["rung", "epochs"] if "rung" in folds else []) + list(PARAMS)
     g = folds.groupby(by)
     out = g.agg(train_mse_mean=("train_mse", "mean"), train_mse_std=("train_mse", "std"),
                 val_mse_mean=("val_mse", "mean"), val_mse_std=("val_mse", "std"),
                 n_folds=("fold", "count"), n_diverged=("diverged", "sum"), n_collapsed=("collapsed", "sum"),
                 seconds=("seconds", "sum"))
+    trained = folds[~folds["diverged"].astype(bool) & ~folds["collapsed"].astype(bool)]
+    out["val_mse_mean_trained"] = trained.groupby(by)["val_mse"].mean().reindex(out.index)
+    out["val_mse_std_trained"] = trained.groupby(by)["val_mse"].std().reindex(out.index)
     return out.reset_index()
 
 
@@ -233,12 +237,21 @@ def grid_search_cv(x, param_grid, *, results_dir, n_folds=6, epochs=5, batch_siz
     return CVResult(rows, summary, n_trained=n_trained)
 
 
+def promotable(summary: pd.DataFrame) -> pd.Series:
+    """Points that may go on to the next rung: no diverged fold, and fewer than half of the folds collapsed to the
+    mean image. A point where most folds collapse (a learning rate too high) drops out; one fold of six still on the
+    mean image after a short rung says that rung was too short for that seed, not that the point is bad, and the
+    point is retrained from scratch on all folds at the next rung, where such a fold counts against it again."""
+    return ((summary["n_diverged"] == 0) & (2 * summary["n_collapsed"] < summary["n_folds"])
+            & summary["val_mse_mean_trained"].notna())
+
+
 def promote(summary: pd.DataFrame, n_candidates: int, factor: int) -> tuple[list[dict], pd.Series]:
-    """The points of one rung's ``summary`` that go on: the best ``ceil(n_candidates / factor)`` by mean
-    validation MSE among those with no diverged and no collapsed fold (the others drop out here).
-    Returns ``(points, usable)``, ``usable`` a boolean mask over ``summary``'s rows."""
-    usable = (summary["n_diverged"] == 0) & (summary["n_collapsed"] == 0) & summary["val_mse_mean"].notna()
-    keep = summary[usable].nsmallest(math.ceil(n_candidates / factor), "val_mse_mean")
+    """The points of one rung's ``summary`` that go on: the best ``ceil(n_candidates / factor)`` of the
+    :func:`promotable` ones by their mean validation MSE over the folds that trained (``val_mse_mean_trained``);
+    the others drop out here. Returns ``(points, usable)``, ``usable`` a boolean mask over ``summary``'s rows."""
+    usable = promotable(summary)
+    keep = summary[usable].nsmallest(math.ceil(n_candidates / factor), "val_mse_mean_trained")
     return [{"lr": float(r["lr"]), "latent_dim": int(r["latent_dim"])} for _, r in keep.iterrows()], usable
 
 
@@ -302,11 +315,16 @@ def halving_search_cv(x, param_grid, *, results_dir, rungs=(3, 9, 27), factor=3,
 
 
 def rung_margins(summary: pd.DataFrame) -> pd.DataFrame:
-    """Per rung of a halving summary: the best and the runner-up usable point, the gap between their mean
-    validation MSEs and that gap in units of the larger of their standard deviations over folds."""
-    rows = []
+    """Per rung of a halving summary: the best and the runner-up point, the gap between their mean validation MSEs
+    and that gap in units of the larger of their standard deviations over folds. Earlier rungs rank as :func:`promote`
+    does (over the folds that trained), the last as :func:`best_point` chooses (all folds, none collapsed)."""
+    rows, last = [], summary["rung"].max()
     for (rung, epochs), g in summary.groupby(["rung", "epochs"]):
-        ok = g[(g["n_diverged"] == 0) & (g["n_collapsed"] == 0)].nsmallest(2, "val_mse_mean")
+        # earlier rungs: ranked as promote() ranks; the last rung: as best_point() chooses (no collapsed fold at all)
+        strict = (g["n_diverged"] == 0) & (g["n_collapsed"] == 0)
+        ok = g[strict].nsmallest(2, "val_mse_mean") if rung == last else g[promotable(g)].nsmallest(2, "val_mse_mean_trained")
+        if rung != last:
+            ok = ok.assign(val_mse_mean=ok["val_mse_mean_trained"], val_mse_std=ok["val_mse_std_trained"])
         if ok.empty:
             continue
         b = ok.iloc[0]

@@ -194,3 +194,27 @@ def test_halving_real_training_two_rungs(mnist_train, tmp_path):
     r0 = res.summary[res.summary.rung == 0].set_index(["lr", "latent_dim"])["val_mse_mean"]
     assert all(r["val_mse_mean"] < r0[(r["lr"], r["latent_dim"])] for _, r in last.iterrows())
     assert res.wall_seconds > 0 and res.images_per_second > 0
+
+
+def test_halving_a_single_collapsed_fold_does_not_drop_a_point_but_a_majority_does(tiny, tmp_path, monkeypatch):
+    """One fold still on the mean image after a short rung: the point is ranked on its other folds and goes on;
+    a point with most folds collapsed (too high a rate) drops out; at the last rung any collapsed fold excludes it."""
+    base = fake_fold()
+
+    def run(task, x, run_cfg, device):
+        row = base(task, x, run_cfg, device)
+        (lr, d), fold, rung = (row["lr"], row["latent_dim"]), row["fold"], RUNG_OF[run_cfg["epochs"]]
+        if (lr, d) == (1e-2, 8) and fold == 1 and rung == 0:  # the best point: one of its two folds stuck at rung 0
+            row.update(val_mse=0.5, collapsed=True)
+        if lr == 1e-1 and rung == 0:  # every fold of the highest rate
+            row.update(val_mse=0.5, collapsed=True)
+        return row
+
+    monkeypatch.setattr(search, "_run_fold", run)
+    res = search.halving_search_cv(tiny, HALVING_GRID, results_dir=tmp_path, **{**HKW, "n_folds": 3})
+    r0 = res.summary[res.summary.rung == 0].set_index(["lr", "latent_dim"])
+    assert r0.loc[(1e-2, 8), "val_mse_mean_trained"] == pytest.approx(1 / 8 + 0.001)  # the mean of folds 0 and 2 only
+    assert r0.loc[(1e-2, 8), "promoted"] and not r0.loc[(1e-1, 8), "promoted"]
+    assert res.best["lr"] == 1e-2 and res.best["latent_dim"] == 8
+    margins = search.rung_margins(res.summary)
+    assert margins.loc[0, "best"] == "lr 0.01, d = 8" and margins.loc[0, "best val MSE"] == pytest.approx(0.126)
