@@ -4,6 +4,7 @@ from __future__ import annotations
 from pathlib import Path
 
 import matplotlib.pyplot as plt
+import matplotlib.ticker as mticker
 import numpy as np
 import pandas as pd
 import seaborn as sns
@@ -109,21 +110,33 @@ def cv_lines(summary: pd.DataFrame, title="Validation MSE vs latent dimension"):
 
 
 def halving_curves(summary: pd.DataFrame, title="Successive halving: validation MSE at each rung"):
-    """Mean validation MSE (error bars: std over folds) against the epochs of each rung, one line per grid
-    point: a point's line ends at the last rung it reached. Colour: learning rate; marker: latent size."""
+    """Mean validation MSE (error bars: std) over the folds that trained, against the epochs of each rung, one line
+    per grid point, as the search ranked them: a point's line ends at the last rung it reached. Points with half or more
+    folds collapsed to the mean image (dropped at that rung) are hollow markers at their mean over all folds, without a
+    line. Colour: learning rate; marker: latent size."""
     fig, ax = plt.subplots(figsize=(8.5, 5))
     lrs, dims = sorted(summary["lr"].unique()), sorted(summary["latent_dim"].unique())
     colors = dict(zip(lrs, sns.color_palette("deep", len(lrs))))
     markers = dict(zip(dims, "osD^vP*X"))
+    mean = summary.get("val_mse_mean_trained", summary["val_mse_mean"])
+    std = summary.get("val_mse_std_trained", summary["val_mse_std"])
+    failed = 2 * summary["n_collapsed"] >= summary["n_folds"]
     for (lr, d), g in summary.sort_values("epochs").groupby(["lr", "latent_dim"]):
-        ok = np.isfinite(g["val_mse_mean"])
-        ax.errorbar(g["epochs"][ok], g["val_mse_mean"][ok], yerr=g["val_mse_std"][ok], color=colors[lr],
-                    marker=markers[d], capsize=3, label=f"lr {lr:g}, d = {d}", alpha=0.9)
+        ok = ~failed[g.index] & np.isfinite(mean[g.index])
+        label = f"lr {lr:g}, d = {d}"
+        if ok.any():
+            ax.errorbar(g["epochs"][ok], mean[g.index][ok], yerr=std[g.index][ok].fillna(0), color=colors[lr],
+                        marker=markers[d], capsize=3, label=label, alpha=0.9)
+        if (~ok).any():
+            ax.scatter(g["epochs"][~ok], g["val_mse_mean"][~ok], facecolors="none", edgecolors=colors[lr],
+                       marker=markers[d], label=None if ok.any() else f"{label} (most folds collapsed)")
     ax.set_xscale("log")
     ax.set_yscale("log")
-    ax.set_xticks(sorted(summary["epochs"].unique()), [f"{e:g}" for e in sorted(summary["epochs"].unique())])
+    epochs = sorted(summary["epochs"].unique())
+    ax.set_xticks(epochs, [f"{e:g}" for e in epochs])
+    ax.xaxis.set_minor_locator(mticker.NullLocator())
     ax.set_xlabel("epochs of the rung (each run trains from scratch with the final recipe)")
-    ax.set_ylabel("validation MSE (mean over folds)")
+    ax.set_ylabel("validation MSE (mean over the folds that trained)")
     ax.set_title(title)
     ax.legend(fontsize=7, ncol=1, bbox_to_anchor=(1.02, 1), loc="upper left")
     fig.tight_layout()
