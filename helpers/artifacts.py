@@ -23,20 +23,20 @@ def _write_log(log, path: Path) -> None:
         atomic_save(log, path)
 
 
-def load_or_train_models(paths: dict, config: dict, train, *, log_path=None, **meta):
+def load_or_train_models(paths: dict, config: dict, train, *, log_path=None, extra_files=(), **meta):
     """The one cached-run primitive: return ``(models, log, loaded)`` for the models named in ``paths``
     (name -> file) and their training log.
 
     If every file of ``paths`` holds a model saved with the same ``config`` and the log is there, load them;
     otherwise call ``train() -> ({name: model}, log)``, save each model with :func:`~helpers.models.save_model`
     (with the config's key and ``meta``) and the log at ``log_path`` (default: ``<first path>.history.csv``; a
-    DataFrame is written as CSV, anything else with ``torch.save``). A changed config never reuses a stale model;
-    a broken file is named in a warning and trained again. Resuming an interrupted training is ``train``'s job
-    (its checkpoint under :func:`checkpoint_path`)."""
+    DataFrame is written as CSV, anything else with ``torch.save``). ``extra_files`` (written by ``train`` itself) must
+    exist too for a load. A changed config never reuses a stale model; a broken file is named in a warning and trained
+    again. Resuming an interrupted training is ``train``'s job (its checkpoint under :func:`checkpoint_path`)."""
     paths = {name: Path(p) for name, p in paths.items()}
     log_path = Path(log_path) if log_path is not None else next(iter(paths.values())).with_suffix(".history.csv")
     key = config_key(config)
-    if log_path.is_file() and all(p.is_file() for p in paths.values()):
+    if log_path.is_file() and all(Path(p).is_file() for p in [*paths.values(), *extra_files]):
         models = {}
         for name, p in paths.items():
             try:

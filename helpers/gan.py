@@ -11,7 +11,7 @@ from scipy import linalg
 from torch.nn import functional as F
 from torch.optim.swa_utils import AveragedModel, get_ema_multi_avg_fn
 from .loop import epoch_loop
-from .utils import check_positive, device as pick_device, to_device
+from .utils import atomic_write, check_positive, device as pick_device, to_device
 
 
 def to_gan_range(x: torch.Tensor) -> torch.Tensor:
@@ -372,20 +372,63 @@ def scorer(clf, ref_features, n, *, seed=0, device=None):
     return evaluate
 
 
+ITER_BLOCK = 10  # the saved per-iteration log holds means over blocks of this many iterations
+SNAPSHOT_EPOCHS = (1, 2, 5, 10, 20, 50, 100)  # fixed-noise samples kept (and the last epoch's): notebook 04's Figure 4.3
+SNAPSHOT_IMAGES = 12
+
+
+def _log_files(results_dir) -> dict:
+    d = Path(results_dir)
+    return {"epochs": d / "gan_epochs.csv", "iters": d / "gan_iters.csv", "snapshots": d / "gan_snapshots.npz"}
+
+
+def save_gan_log(log: dict, results_dir) -> None:
+    """Write :func:`train_gan`'s log as small files, no pickles: the per-iteration losses as means over blocks of
+    :data:`ITER_BLOCK` iterations (``gan_iters.csv``) and the first :data:`SNAPSHOT_IMAGES` fixed-noise samples of the
+    epochs in :data:`SNAPSHOT_EPOCHS` and the last, as 8-bit images (``gan_snapshots.npz``); the per-epoch table is
+    the primitive's own log (``gan_epochs.csv``)."""
+    files = _log_files(results_dir)
+    it = log["iters"]
+    block = it.groupby(np.arange(len(it)) // ITER_BLOCK).mean()
+    block.insert(0, "iteration", np.minimum((block.index + 1) * ITER_BLOCK, len(it)))  # the block's last iteration
+    atomic_write(files["iters"], lambda tmp: block.to_csv(tmp, index=False, float_format="%.5g"))
+    snaps = log["snapshots"]
+    keep = [e for e in sorted(snaps) if e in SNAPSHOT_EPOCHS or e == max(snaps)]
+    arrays = {f"epoch_{e}": (from_gan_range(snaps[e][:SNAPSHOT_IMAGES]).clamp(0, 1) * 255).round().to(torch.uint8).numpy()
+              for e in keep}
+    def write(tmp):
+        with open(tmp, "wb") as f:  # a file object: given a path, numpy would append ".npz" to the temporary name
+            np.savez_compressed(f, **arrays)
+
+    atomic_write(files["snapshots"], write)
+
+
+def read_gan_log(results_dir, epochs: pd.DataFrame) -> dict:
+    """The log :func:`save_gan_log` wrote: ``epochs`` (given), ``iters`` (block means), ``snapshots``
+    ({epoch: images in [-1, 1]}) and ``best_epoch`` (the evaluated epoch with the lowest FID, as :func:`train_gan` keeps)."""
+    files = _log_files(results_dir)
+    with np.load(files["snapshots"]) as z:
+        snaps = {int(k.split("_")[1]): to_gan_range(torch.from_numpy(z[k]).float() / 255) for k in z.files}
+    scored = epochs.dropna(subset=["fid"]) if "fid" in epochs else epochs.iloc[:0]
+    return {"epochs": epochs, "iters": pd.read_csv(files["iters"]), "snapshots": dict(sorted(snaps.items())),
+            "best_epoch": int(scored.loc[scored["fid"].idxmin(), "epoch"]) if len(scored) else None}
+
+
 def load_or_train_gan(results_dir, x, config: dict, *, evaluate=None, fixed_noise=None, save=True, device=None, progress=True):
     """Notebook 04's GAN with the settings ``config`` (:func:`gan_config`) on images ``x`` in [-1, 1]: loaded when
-    ``results_dir`` holds ``generator.pt`` / ``discriminator.pt`` and ``gan_log.pt`` saved with the same settings, else
-    trained with :func:`train_gan` (resuming from its checkpoint: with a constant learning rate a longer run continues
-    from a shorter one with the same settings) and saved; the generator keeps the weights of its lowest-FID epoch.
-    The per-epoch log is also written as ``gan_epochs.csv``. With ``save=False`` nothing is saved but the checkpoint
-    (a side run). Returns ``(G, D, log, loaded)``."""
+    ``results_dir`` holds ``generator.pt`` / ``discriminator.pt`` saved with the same settings and the training log
+    (``gan_epochs.csv``, ``gan_iters.csv``, ``gan_snapshots.npz``: :func:`save_gan_log`), else trained with
+    :func:`train_gan` (resuming from its checkpoint: with a constant learning rate a longer run continues from a
+    shorter one with the same settings) and saved; the generator keeps the weights of its lowest-FID epoch.
+    With ``save=False`` nothing is saved but the checkpoint (a side run). Returns ``(G, D, log, loaded)``, ``log`` as
+    :func:`read_gan_log` gives it."""
     from .artifacts import checkpoint_path, load_or_train_models
     from .models import Discriminator, Generator
 
     cfg = dict(config)
     resume_cfg = {k: v for k, v in cfg.items() if k != "epochs"}
 
-    def train():
+    def run():
         from .utils import seed_everything
 
         seed_everything(cfg["seed"])
@@ -397,16 +440,21 @@ def load_or_train_gan(results_dir, x, config: dict, *, evaluate=None, fixed_nois
                         checkpoint=checkpoint_path(results_dir, "gan", resume_cfg))
         if log["best_state"] is not None:
             G.load_state_dict(log["best_state"])
-        return {"generator": G, "discriminator": D}, log
+        return G.eval(), D.eval(), log
 
     if not save:
-        models, log = train()
-        return models["generator"].eval(), models["discriminator"].eval(), log, False
-    models, log, loaded = load_or_train_models(
+        return (*run(), False)
+
+    def train():
+        G, D, log = run()
+        save_gan_log(log, results_dir)
+        return {"generator": G, "discriminator": D}, log["epochs"]
+
+    files = _log_files(results_dir)
+    models, epochs, loaded = load_or_train_models(
         {"generator": Path(results_dir) / "generator.pt", "discriminator": Path(results_dir) / "discriminator.pt"}, cfg, train,
-        log_path=Path(results_dir) / "gan_log.pt", notebook="04_gan")
-    log["epochs"].to_csv(Path(results_dir) / "gan_epochs.csv", index=False)  # the per-epoch log, readable without torch
-    return models["generator"], models["discriminator"], log, loaded
+        log_path=files["epochs"], extra_files=(files["iters"], files["snapshots"]), notebook="04_gan")
+    return models["generator"], models["discriminator"], read_gan_log(results_dir, epochs), loaded
 
 
 def quality_of(G, clf, ref_features, n, *, state=None, eval_mode=True, seed=0, device=None) -> dict:
@@ -492,18 +540,23 @@ def describe_lr_comparison(ours: pd.DataFrame, other: pd.DataFrame, lr: float, o
 
 
 def quality_table(G, log: dict, clf, ref_features, real: dict, n: int, *, seed=0, device=None) -> tuple[pd.DataFrame, dict, torch.Tensor]:
-    """Sample quality (:func:`sample_quality`, ``n`` samples drawn with ``seed``) of the real data (``real``), the
-    final generator ``G``, the last epoch's EMA and raw weights of ``log``, and ``G`` with dropout left on.
-    Returns ``(table, the final generator's quality, its samples in [-1, 1])``."""
+    """Sample quality (:func:`sample_quality`, ``n`` samples drawn with ``seed``) of the real data (``real``), the final
+    generator ``G`` and ``G`` with dropout left on; and, from the training log's last evaluation (its own samples), the
+    last epoch's weight-averaged (EMA) and raw generators. Returns ``(table, the final generator's quality, its samples
+    in [-1, 1])``."""
     samples = sample(G, n, seed=seed, device=device)
     final = sample_quality(clf, from_gan_range(samples), ref_features, device)
-    last, kw = int(log["epochs"].epoch.max()), dict(seed=seed, device=device)
+    ep = log["epochs"].dropna(subset=["fid"])
+    ema = "fid_raw" in ep  # with EMA, the log's plain columns are the averaged generator's, *_raw the raw one's
     rows = {"real data (train vs test)": real,
-            f"GAN final: {'EMA' if log['ema_state'] is not None else 'raw'} weights, best-FID epoch {log['best_epoch']}": final}
-    if log["ema_state"] is not None:
-        rows[f"GAN, EMA weights, last epoch {last}"] = quality_of(G, clf, ref_features, n, state=log["ema_state"], **kw)
-    rows[f"GAN, raw weights, last epoch {last}"] = quality_of(G, clf, ref_features, n, state=log["last_state"], **kw)
-    rows["GAN final, dropout left on"] = quality_of(G, clf, ref_features, n, eval_mode=False, **kw)
+            f"GAN final: {'EMA' if ema else 'raw'} weights, best-FID epoch {log['best_epoch']}": final}
+    if len(ep):
+        last = ep.iloc[-1]
+        cols = ["fid", "is", "confident", "min_class_share"]
+        if ema:
+            rows[f"GAN, EMA weights, last epoch {int(last.epoch)} (training log)"] = {c: last[c] for c in cols}
+        rows[f"GAN, raw weights, last epoch {int(last.epoch)} (training log)"] = {c: last[f"{c}_raw" if ema else c] for c in cols}
+    rows["GAN final, dropout left on"] = quality_of(G, clf, ref_features, n, eval_mode=False, seed=seed, device=device)
     return pd.DataFrame(rows).T, final, samples
 
 

@@ -151,12 +151,21 @@ def test_load_or_train_gan_saves_loads_and_retrains_on_a_change(mnist_train, tmp
     def evaluate(G):  # a stand-in scorer (the loop keeps the epoch with the lowest fid)
         return {"fid": float(torch.rand(1)), "is": 1.0}
 
-    G, D, log, loaded = gan.load_or_train_gan(tmp_path, x, _gan_cfg(x), evaluate=evaluate, progress=False)
+    G, D, log, loaded = gan.load_or_train_gan(tmp_path, x, _gan_cfg(x), evaluate=evaluate, progress=False,
+                                              fixed_noise=torch.randn(16, 8))
     assert not loaded and isinstance(G, Generator) and isinstance(D, Discriminator)
-    assert {"generator.pt", "discriminator.pt", "gan_log.pt", "gan_epochs.csv"} <= {p.name for p in tmp_path.iterdir()}
+    saved = {p.name for p in tmp_path.iterdir() if p.is_file()}
+    assert saved == {"generator.pt", "discriminator.pt", "gan_epochs.csv", "gan_iters.csv", "gan_snapshots.npz"}  # no pickle
     assert pd.read_csv(tmp_path / "gan_epochs.csv")["epoch"].tolist() == [1, 2]
+    iters = pd.read_csv(tmp_path / "gan_iters.csv")  # 2 epochs of 3 batches, in blocks of ITER_BLOCK iterations
+    assert len(iters) == 1 and iters["iteration"].tolist() == [6] and gan.ITER_BLOCK > 6
+    assert sorted(log["snapshots"]) == [1, 2] and log["snapshots"][1].shape == (gan.SNAPSHOT_IMAGES, 1, 28, 28)
+    assert log["snapshots"][1].min() >= -1 and log["snapshots"][1].max() <= 1
     G2, _, log2, loaded = gan.load_or_train_gan(tmp_path, x, _gan_cfg(x), evaluate=evaluate, progress=False)
     assert loaded and log2["best_epoch"] == log["best_epoch"]
+    pd.testing.assert_frame_equal(log2["iters"], log["iters"])
+    (tmp_path / "gan_snapshots.npz").unlink()  # a missing part of the log: trained again, not half-loaded
+    assert gan.load_or_train_gan(tmp_path, x, _gan_cfg(x), evaluate=evaluate, progress=False)[3] is False
     assert all(torch.equal(a, b) for a, b in zip(G.state_dict().values(), G2.state_dict().values()))
     # a longer run with the same settings resumes the shorter run's checkpoint and retrains only the new epoch
     _, _, log3, loaded = gan.load_or_train_gan(tmp_path, x, _gan_cfg(x, epochs=3), evaluate=evaluate, progress=False)
