@@ -233,18 +233,21 @@ def psnr_vs_sigma(quality: pd.DataFrame, highlight=(), title="Denoising quality 
 
 
 def gan_losses(iters: pd.DataFrame, points: int = 200):
-    """Generator/discriminator losses and D's outputs on real and generated batches per iteration, smoothed by a
-    moving average over ``len(iters) // points`` iterations."""
+    """Generator/discriminator losses and D's outputs on real and generated batches against the iteration (the
+    ``iteration`` column when the log holds means over blocks of iterations), smoothed by a moving average over
+    ``len(iters) // points`` rows."""
     fig, axes = plt.subplots(1, 2, figsize=(13, 4))
     w = max(1, len(iters) // points)
+    x = iters["iteration"].values if "iteration" in iters else np.arange(1, len(iters) + 1)
+    per_row = (x[-1] / len(x)) if len(x) else 1
     for ax, cols, ylabel in ((axes[0], {"g_loss": "generator", "d_loss": "discriminator"}, "BCE loss"),
                              (axes[1], {"d_real": "D(x), real", "d_fake": "D(G(z)), generated"}, "discriminator output")):
         for col, label in cols.items():
-            ax.plot(iters[col].rolling(w).mean().values, label=label)
+            ax.plot(x, iters[col].rolling(w).mean().values, label=label)
         ax.set_xlabel("iteration")
         ax.set_ylabel(ylabel)
         ax.legend()
-    fig.suptitle(f"GAN training, per iteration (moving average over {w} iterations)")
+    fig.suptitle(f"GAN training, per iteration (moving average over {w * per_row:,.0f} iterations)")
     fig.tight_layout()
     return fig
 
