@@ -10,8 +10,12 @@ import torch
 from scipy import linalg
 from torch.nn import functional as F
 from torch.optim.swa_utils import AveragedModel, get_ema_multi_avg_fn
+from .artifacts import checkpoint_path, load_or_compute_table, load_or_train, load_or_train_models
+from .data import train_val_split
 from .loop import epoch_loop
-from .utils import atomic_write, check_positive, device as pick_device, to_device
+from .models import Discriminator, Generator, SmallCNN
+from .training import fit_classifier
+from .utils import atomic_write, check_positive, device as pick_device, seed_everything, to_device
 
 
 def to_gan_range(x: torch.Tensor) -> torch.Tensor:
@@ -422,15 +426,10 @@ def load_or_train_gan(results_dir, x, config: dict, *, evaluate=None, fixed_nois
     shorter one with the same settings) and saved; the generator keeps the weights of its lowest-FID epoch.
     With ``save=False`` nothing is saved but the checkpoint (a side run). Returns ``(G, D, log, loaded)``, ``log`` as
     :func:`read_gan_log` gives it."""
-    from .artifacts import checkpoint_path, load_or_train_models
-    from .models import Discriminator, Generator
-
     cfg = dict(config)
     resume_cfg = {k: v for k, v in cfg.items() if k != "epochs"}
 
     def run():
-        from .utils import seed_everything
-
         seed_everything(cfg["seed"])
         G, D = Generator(cfg["noise_dim"], hidden=cfg["g_hidden"]), Discriminator(hidden=cfg["d_hidden"])
         log = train_gan(G, D, x, epochs=cfg["epochs"], lr=cfg["lr"], betas=tuple(cfg["betas"]), batch_size=cfg["batch_size"],
@@ -457,24 +456,14 @@ def load_or_train_gan(results_dir, x, config: dict, *, evaluate=None, fixed_nois
     return models["generator"], models["discriminator"], read_gan_log(results_dir, epochs), loaded
 
 
-def quality_of(G, clf, ref_features, n, *, state=None, eval_mode=True, seed=0, device=None) -> dict:
-    """:func:`sample_quality` of ``n`` samples (drawn with ``seed``) of ``G``, or of ``G``'s architecture with the
-    weights ``state``; ``eval_mode=False`` leaves dropout on."""
-    if state is not None:
-        G = type(G)(**G.config)
-        G.load_state_dict(state)
+def quality_of(G, clf, ref_features, n, *, eval_mode=True, seed=0, device=None) -> dict:
+    """:func:`sample_quality` of ``n`` samples of ``G`` (drawn with ``seed``); ``eval_mode=False`` leaves dropout on."""
     return sample_quality(clf, from_gan_range(sample(G, n, seed=seed, device=device, eval_mode=eval_mode)), ref_features, device)
 
 
 def load_or_train_scoring_cnn(path, x, y, *, epochs, seed=0, device=None, progress=True):
     """The :class:`~helpers.models.SmallCNN` that scores samples (FID features, IS probabilities), trained on 90% of
     ``x`` (validated on the rest) and cached at ``path``. Returns ``(model, history, loaded)``."""
-    from .artifacts import load_or_train
-    from .data import train_val_split
-    from .models import SmallCNN
-    from .training import fit_classifier
-    from .utils import seed_everything
-
     tr, va = train_val_split(y.numpy(), 0.1, seed=seed)
 
     def train():
@@ -625,7 +614,5 @@ def describe_losses(epochs: pd.DataFrame) -> str:
 
 def load_or_compute_comparison(path, x, config: dict, *, evaluate, device=None, progress=True) -> pd.DataFrame:
     """:func:`comparison_curve` of ``config``, cached as a CSV table at ``path`` (recomputed when ``config`` changes)."""
-    from .artifacts import load_or_compute_table
-
     return load_or_compute_table(path, config, lambda: comparison_curve(Path(path).parent, x, config, evaluate=evaluate,
                                                                            device=device, progress=progress))[0]

@@ -10,6 +10,8 @@ import pandas as pd
 import seaborn as sns
 import torch
 
+from .search import promotable
+
 sns.set_theme(style="whitegrid", context="notebook")
 
 
@@ -120,7 +122,7 @@ def halving_curves(summary: pd.DataFrame, title="Successive halving: validation 
     markers = dict(zip(dims, "osD^vP*X"))
     mean = summary.get("val_mse_mean_trained", summary["val_mse_mean"])
     std = summary.get("val_mse_std_trained", summary["val_mse_std"])
-    failed = 2 * summary["n_collapsed"] >= summary["n_folds"]
+    failed = ~promotable(summary.assign(val_mse_mean_trained=mean))  # dropped: a diverged fold or most folds collapsed
     for (lr, d), g in summary.sort_values("epochs").groupby(["lr", "latent_dim"]):
         ok = ~failed[g.index] & np.isfinite(mean[g.index])
         label = f"lr {lr:g}, d = {d}"

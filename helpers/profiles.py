@@ -3,6 +3,11 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import pandas as pd
+import torch
+
+from .utils import device, note, seed_everything
+
 PROFILES = ("full", "quick")
 
 
@@ -44,11 +49,6 @@ def setup(profile: str, defaults: dict, given: dict) -> Settings:
     """A notebook's setup in one call: :func:`resolve` the settings, seed every generator with ``given["seed"]``
     (default 0), pick the device (CUDA when present) as ``device``, and print one line of what was chosen
     (the folders go to stderr, not into the report)."""
-    import pandas as pd
-    import torch
-
-    from .utils import device, note, seed_everything
-
     S = Settings(resolve(profile, defaults, given))
     S["seed"] = given.get("seed", 0) or 0
     S["device"] = device()
