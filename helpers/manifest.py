@@ -80,8 +80,9 @@ def timing_table(manifest: dict) -> str:
     for e in manifest["notebooks"]:
         commit = (e["git_commit"] or "?")[:12] + (" (uncommitted changes)" if "uncommitted" in (e["git_commit"] or "") else "")
         rows.append(f"| {e['name']} | {_duration(e['seconds'])} | {e['started'][:16].replace('T', ' ')} UTC | {commit} |")
+    one_run = len({e["run_started"] for e in manifest["notebooks"]}) == 1
     how = ("one run from an empty `results/`" if manifest["from_empty"] else
-           "notebooks run separately or with cached results, so the total is their sum")
+           "one run, reusing cached results" if one_run else "notebooks run separately, so the total is their sum")
     rows.append(f"| **all** | **{_duration(manifest['total_seconds'])}** | {how}; {manifest['cores']} cores of "
                 f"{manifest['cpu']}, torch {manifest['torch']}, {manifest['device']} | |")
     return "\n".join(rows)

@@ -186,6 +186,7 @@ def test_manifest_merges_runs_and_says_when_it_came_from_empty(tmp_path):
     m = manifest.record(tmp_path, run_started="2026-01-01T10:00:00+00:00", from_empty=True, **run,
                         notebooks=[nb("02_classification", "2026-01-01T10:40:05+00:00", "2026-01-01T11:00:05+00:00", 1200.0)])
     assert m["from_empty"] is True and m["git_commit"] == "abc123" and m["total_seconds"] == 3605.0
+    assert "| **all** | **1 h 00 min** | one run from an empty `results/`" in manifest.timing_table(m)
     assert [e["name"] for e in m["notebooks"]] == ["01_autoencoder", "02_classification"]
     assert {"python", "torch", "torchvision", "cpu", "cores", "threads", "device", "started", "finished"} <= set(m)
     # a later run of one notebook with the cache: no longer one run from empty; the total is the notebooks' sum
