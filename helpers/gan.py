@@ -32,35 +32,72 @@ def make_optimizers(G, D, lr=2e-4, betas=(0.5, 0.999)):
     return torch.optim.Adam(G.parameters(), lr=lr, betas=betas), torch.optim.Adam(D.parameters(), lr=lr, betas=betas)
 
 
-def d_step(G, D, opt_d, real, real_label=1.0):
-    """One discriminator update on a real batch and as many generated images; returns the loss and
-    mean D(x), D(G(z)). ``real_label < 1`` is one-sided label smoothing."""
+def bf16_is_fast(device) -> bool:
+    """Whether ``device`` computes bf16 matrix products natively (a CUDA GPU with bf16, or a CPU with AVX512-BF16 or
+    AMX), so that bf16 autocast speeds training up instead of slowing it down."""
+    dev = torch.device(device)
+    if dev.type == "cuda":
+        return torch.cuda.is_bf16_supported()
+    checks = [getattr(torch.cpu, f, None) for f in ("_is_avx512_bf16_supported", "_is_amx_tile_supported")]
+    return dev.type == "cpu" and any(c() for c in checks if c is not None)
+
+
+def resolve_recipe(recipe: dict, device) -> dict:
+    """``recipe`` (keys of :data:`RECIPE_DEFAULTS`; missing ones take the seed's value) with ``amp=None`` resolved to
+    :func:`bf16_is_fast` on ``device``; an unknown key is refused."""
+    unknown = set(recipe) - set(RECIPE_DEFAULTS)
+    if unknown:
+        raise ValueError(f"unknown GAN recipe settings {sorted(unknown)}; known: {sorted(RECIPE_DEFAULTS)}")
+    out = {**RECIPE_DEFAULTS, **recipe}
+    if out["amp"] is None:
+        out["amp"] = bf16_is_fast(device)
+    return out
+
+
+def _autocast(device, amp: bool):
+    """bf16 autocast on ``device`` when ``amp``, else a no-op context."""
+    return torch.autocast(torch.device(device).type, dtype=torch.bfloat16, enabled=bool(amp))
+
+
+def d_step(G, D, opt_d, real, real_label=1.0, *, r1=0.0, amp=False):
+    """One discriminator update on a real batch and as many generated images (binary cross-entropy on logits);
+    returns the loss and mean D(x), D(G(z)). ``real_label < 1`` is one-sided label smoothing. ``r1 > 0`` adds the
+    R1 penalty ``r1 / 2 * E |grad_x d(x)|^2`` on real images (Mescheder et al., 2018), not part of the returned
+    loss. ``amp``: the forward passes in bf16 autocast."""
     z = torch.randn(len(real), G.noise_dim, device=real.device)
-    with torch.no_grad():
-        fake = G(z)
-    logit_real, logit_fake = D(real), D(fake)
-    loss = (F.binary_cross_entropy_with_logits(logit_real, torch.full_like(logit_real, real_label))
-            + F.binary_cross_entropy_with_logits(logit_fake, torch.zeros_like(logit_fake)))
+    if r1:
+        real = real.detach().requires_grad_(True)
+    with _autocast(real.device, amp):
+        with torch.no_grad():
+            fake = G(z)
+        logit_real, logit_fake = D(real).float(), D(fake).float()
+    total = (F.binary_cross_entropy_with_logits(logit_real, torch.full_like(logit_real, real_label))
+             + F.binary_cross_entropy_with_logits(logit_fake, torch.zeros_like(logit_fake)))
+    adv = total.detach()
+    if r1:
+        grad, = torch.autograd.grad(logit_real.sum(), real, create_graph=True)
+        total = total + r1 / 2 * grad.float().pow(2).flatten(1).sum(1).mean()
     opt_d.zero_grad(set_to_none=True)
-    loss.backward()
+    total.backward()
     opt_d.step()
-    return loss.detach(), torch.sigmoid(logit_real).mean().detach(), torch.sigmoid(logit_fake).mean().detach()
+    return adv, torch.sigmoid(logit_real).mean().detach(), torch.sigmoid(logit_fake).mean().detach()
 
 
-def g_step(G, D, opt_g, batch_size, device, keep=None):
+def g_step(G, D, opt_g, batch_size, device, keep=None, *, amp=False):
     """One non-saturating generator update (maximise log D(G(z))); D's weights are not stepped
-    and its gradients are cleared. With ``keep`` (< batch_size) only the ``keep`` samples that D
-    rates most real contribute to the loss (top-k training, Sinha et al. 2020)."""
+    and its gradients are cleared. With ``keep`` (< batch_size) only the ``keep`` samples that D rates
+    most real contribute to the loss (top-k training, Sinha et al. 2020). ``amp``: bf16 autocast."""
     z = torch.randn(batch_size, G.noise_dim, device=device)
-    logit = D(G(z))
+    with _autocast(device, amp):
+        logit = D(G(z)).float()
     if keep is not None and keep < len(logit):
         logit = logit.flatten().topk(keep).values
-    loss = F.binary_cross_entropy_with_logits(logit, torch.ones_like(logit))
+    g_loss = F.binary_cross_entropy_with_logits(logit, torch.ones_like(logit))
     opt_g.zero_grad(set_to_none=True)
-    loss.backward()
+    g_loss.backward()
     opt_g.step()
     D.zero_grad(set_to_none=True)
-    return loss.detach(), torch.sigmoid(logit).mean().detach()
+    return g_loss.detach(), torch.sigmoid(logit).mean().detach()
 
 
 @torch.no_grad()
@@ -214,8 +251,8 @@ def generate(G, z, device=None, batch_size=2048, eval_mode=True):
 
 
 def train_gan(G, D, x, *, epochs, lr=2e-4, betas=(0.5, 0.999), batch_size=128, real_label=0.9, ema_decay=None,
-              decay_epochs=None, top_k=None, seed=0, device=None, checkpoint=None, checkpoint_every=5, fixed_noise=None,
-              evaluate=None, eval_every=5, progress=True):
+              decay_epochs=None, top_k=None, r1=0.0, r1_every=1, amp=False, seed=0, device=None,
+              checkpoint=None, checkpoint_every=5, fixed_noise=None, evaluate=None, eval_every=5, progress=True):
     """Train ``G``/``D`` on images ``x`` in [-1, 1].
 
     Logs per iteration (``g_loss, d_loss, d_real, d_fake``) and per epoch; keeps the fixed-noise
@@ -227,6 +264,8 @@ def train_gan(G, D, x, *, epochs, lr=2e-4, betas=(0.5, 0.999), batch_size=128, r
     (set per epoch, so a run cut short follows the same schedule as the full one); None keeps ``lr``.
     With ``top_k=(gamma, floor)`` the generator learns in epoch ``e`` only from the
     ``max(gamma**e, floor)`` share of each batch that D rates most real (top-k training); None uses all.
+    ``r1`` weights the R1 penalty (:func:`d_step`), applied every ``r1_every`` discriminator steps with its weight
+    multiplied by ``r1_every`` (lazy regularisation); ``amp`` runs the forward passes in bf16 autocast.
     Every ``checkpoint_every`` epochs everything is saved to ``checkpoint``; a rerun resumes from it.
     Returns a dict with ``iters``, ``epochs`` (DataFrames), ``snapshots`` ({epoch: images}),
     ``best_state``/``best_epoch``, ``last_state`` (the raw generator) and ``ema_state`` (or None).
@@ -240,26 +279,34 @@ def train_gan(G, D, x, *, epochs, lr=2e-4, betas=(0.5, 0.999), batch_size=128, r
         raise ValueError(f"top_k must be (gamma, floor) with both in (0, 1] or None, got {top_k!r}")
     if ema_decay is not None and not 0 < ema_decay < 1:
         raise ValueError(f"ema_decay must be in (0, 1) or None, got {ema_decay!r}")
+    if isinstance(r1, bool) or not isinstance(r1, (int, float)) or not np.isfinite(r1) or r1 < 0:
+        raise ValueError(f"r1 must be a finite number >= 0, got {r1!r}")
+    check_positive("r1_every", r1_every, integer=True)
     dev = pick_device() if device is None else torch.device(device)
     G.to(dev), D.to(dev)
     x = x.to(dev)
     opt_g, opt_d = make_optimizers(G, D, lr, betas)
+    base_lr = [g["lr"] for g in (*opt_g.param_groups, *opt_d.param_groups)]
+    n_steps = [0]
     ema = AveragedModel(G, multi_avg_fn=get_ema_multi_avg_fn(ema_decay), use_buffers=True) if ema_decay else None
     shown = ema.module if ema is not None else G  # the generator that is snapshot, scored and kept
     state = {"iters": [], "snapshots": {}, "best_state": None, "best_epoch": None, "best_fid": float("inf")}
     share = [1.0]
 
     def before_epoch(epoch):
+        n_steps[0] = 0  # lazy R1 counts steps within the epoch, so a resumed run regularises the same steps
         if decay_epochs is not None:
-            for group in (*opt_g.param_groups, *opt_d.param_groups):
-                group["lr"] = lr * (1 - epoch / decay_epochs)
+            for group, base in zip((*opt_g.param_groups, *opt_d.param_groups), base_lr):
+                group["lr"] = base * (1 - epoch / decay_epochs)
         share[0] = 1.0 if top_k is None else max(top_k[0] ** epoch, top_k[1])
 
     def step(idx):
         G.train(), D.train()
         real = x[idx.to(dev)]
-        d_loss, d_real, d_fake = d_step(G, D, opt_d, real, real_label)
-        g_loss, _ = g_step(G, D, opt_g, len(real), dev, keep=max(1, round(share[0] * len(real))))
+        lazy = r1 and n_steps[0] % r1_every == 0
+        n_steps[0] += 1
+        d_loss, d_real, d_fake = d_step(G, D, opt_d, real, real_label, r1=r1 * r1_every if lazy else 0.0, amp=amp)
+        g_loss, _ = g_step(G, D, opt_g, len(real), dev, keep=max(1, round(share[0] * len(real))), amp=amp)
         if ema is not None:
             ema.update_parameters(G)
         return {"g_loss": g_loss, "d_loss": d_loss, "d_real": d_real, "d_fake": d_fake}
@@ -357,15 +404,32 @@ def sample_quality(clf, images01, ref_features, device=None, confident=0.9) -> d
             "min_class_share": float(counts.min() / counts.sum()), "class_counts": counts.tolist()}
 
 
+RECIPE_DEFAULTS = {"g_dropout": 0.5, "d_dropout": 0.5, "r1": 0.0, "r1_every": 1, "amp": False}  # the seed's: dropout, no R1, fp32
+
+
 def gan_config(x, *, epochs, lr, betas, batch_size, real_label, ema_decay, top_k, noise_dim, g_hidden, d_hidden, seed,
-               eval_every, eval_samples, lr_decay=False) -> dict:
-    """Every setting that changes a GAN run of :func:`load_or_train_gan` (its cache key)."""
+               eval_every, eval_samples, lr_decay=False, **recipe) -> dict:
+    """Every setting that changes a GAN run of :func:`load_or_train_gan` (its cache key). ``recipe`` overrides
+    :data:`RECIPE_DEFAULTS` (each net's dropout, the R1 penalty and how often it applies, bf16 autocast)."""
+    unknown = set(recipe) - set(RECIPE_DEFAULTS)
+    if unknown:
+        raise ValueError(f"unknown GAN recipe settings {sorted(unknown)}; known: {sorted(RECIPE_DEFAULTS)}")
     cfg = {"epochs": epochs, "lr": lr, "betas": list(betas), "batch_size": batch_size, "real_label": real_label,
            "ema_decay": ema_decay, "top_k": top_k, "noise_dim": noise_dim, "g_hidden": list(g_hidden),
            "d_hidden": list(d_hidden), "seed": seed, "n": len(x), "eval_every": eval_every, "eval_samples": eval_samples}
     if lr_decay:
         cfg["decay_epochs"] = epochs
-    return cfg
+    return with_recipe(cfg, **recipe)
+
+
+def with_recipe(config: dict, **changes) -> dict:
+    """``config`` (:func:`gan_config`) with ``changes`` to any of its settings or :data:`RECIPE_DEFAULTS`' keys; a recipe
+    setting equal to the seed's default is left out, so a seed-recipe run keeps the cache key it always had."""
+    unknown = set(changes) - set(config) - set(RECIPE_DEFAULTS) - {"decay_epochs"}
+    if unknown:
+        raise ValueError(f"unknown GAN settings {sorted(unknown)}")
+    cfg = {**config, **changes}
+    return {k: v for k, v in cfg.items() if not (k in RECIPE_DEFAULTS and v == RECIPE_DEFAULTS[k])}
 
 
 def scorer(clf, ref_features, n, *, seed=0, device=None):
@@ -431,10 +495,13 @@ def load_or_train_gan(results_dir, x, config: dict, *, evaluate=None, fixed_nois
 
     def run():
         seed_everything(cfg["seed"])
-        G, D = Generator(cfg["noise_dim"], hidden=cfg["g_hidden"]), Discriminator(hidden=cfg["d_hidden"])
+        r = {**RECIPE_DEFAULTS, **{k: cfg[k] for k in RECIPE_DEFAULTS if k in cfg}}
+        G = Generator(cfg["noise_dim"], hidden=cfg["g_hidden"], dropout=r["g_dropout"])
+        D = Discriminator(hidden=cfg["d_hidden"], dropout=r["d_dropout"])
         log = train_gan(G, D, x, epochs=cfg["epochs"], lr=cfg["lr"], betas=tuple(cfg["betas"]), batch_size=cfg["batch_size"],
                         real_label=cfg["real_label"], ema_decay=cfg["ema_decay"], decay_epochs=cfg.get("decay_epochs"),
-                        top_k=cfg["top_k"], seed=cfg["seed"], device=device, fixed_noise=fixed_noise, evaluate=evaluate,
+                        top_k=cfg["top_k"], r1=r["r1"], r1_every=r["r1_every"], amp=r["amp"],
+                        seed=cfg["seed"], device=device, fixed_noise=fixed_noise, evaluate=evaluate,
                         eval_every=cfg["eval_every"], progress=progress,
                         checkpoint=checkpoint_path(results_dir, "gan", resume_cfg))
         if log["best_state"] is not None:
@@ -512,25 +579,86 @@ def langevin_study(G, D, clf, select_features, ref_features, scales, steps, n, *
             "quality": sample_quality(clf, from_gan_range(samples), ref_features, device)}
 
 
-def comparison_curve(results_dir, x, config: dict, *, evaluate, device=None, progress=True) -> pd.DataFrame:
-    """The scored epochs (``epoch, fid, is``) of a side run of :func:`load_or_train_gan` with ``config``, nothing
-    saved but its checkpoint (a run resumed from a longer checkpoint is cut at ``config["epochs"]``)."""
-    ep = load_or_train_gan(results_dir, x, config, evaluate=evaluate, save=False, device=device, progress=progress)[2]["epochs"]
-    return ep[ep.epoch <= config["epochs"]].dropna(subset=["fid"])[["epoch", "fid", "is"]].reset_index(drop=True)
+def recipe_comparison(path, x, config: dict, candidates: dict, *, epochs, evaluate, device=None, progress=True) -> pd.DataFrame:
+    """Side runs of :func:`load_or_train_gan` (nothing saved but their checkpoints): ``config`` changed by each of
+    ``candidates`` (``{name: {setting: value}}``, see :func:`with_recipe`) and trained ``epochs`` epochs. Returns their
+    scored epochs (``candidate, epoch, fid, is, min_class_share, seconds_per_epoch``: the median epoch's training time),
+    cached as a CSV table at ``path`` (recomputed when ``config``, ``candidates`` or ``epochs`` change)."""
+    check_positive("epochs", epochs, integer=True)
+    runs = {name: with_recipe(config, **changes, epochs=epochs) for name, changes in candidates.items()}
+
+    def compute():
+        parts = []
+        for name, cfg in runs.items():
+            ep = load_or_train_gan(Path(path).parent, x, cfg, evaluate=evaluate, save=False, device=device,
+                                   progress=progress)[2]["epochs"]
+            ep = ep[ep.epoch <= epochs]
+            parts.append(ep.dropna(subset=["fid"])[["epoch", "fid", "is", "min_class_share"]]
+                         .assign(candidate=name, seconds_per_epoch=float(ep.seconds.median())))
+        return pd.concat(parts, ignore_index=True)[["candidate", "epoch", "fid", "is", "min_class_share", "seconds_per_epoch"]]
+
+    return load_or_compute_table(path, {"runs": runs}, compute)[0]
 
 
-def describe_lr_comparison(ours: pd.DataFrame, other: pd.DataFrame, lr: float, other_lr: float) -> str:
-    """Markdown: the lowest FID of the side run at ``other_lr`` (and where it ends) against our run at ``lr``."""
-    b_o, b_s = other.loc[other.fid.idxmin()], ours.loc[ours.fid.idxmin()]
-    same = ours.set_index("epoch").fid.get(int(b_o.epoch), float("nan"))
-    return (f"At lr {other_lr:g} the lowest FID in {int(other.epoch.max())} epochs is **{b_o.fid:.1f}** (IS {b_o['is']:.2f}) at "
-            f"epoch {int(b_o.epoch)}, and at epoch {int(other.epoch.iloc[-1])} it is {other.fid.iloc[-1]:.1f}; at lr {lr:g} the "
-            f"same epoch gives {same:.1f}, and the run's lowest FID is **{b_s.fid:.1f}** (IS {b_s['is']:.2f}) at epoch {int(b_s.epoch)}.")
+def recipe_table(comparison: pd.DataFrame, ours: pd.DataFrame, name: str, epoch: int) -> pd.DataFrame:
+    """One row per candidate of :func:`recipe_comparison` and one for our run (``ours``: its epoch log, named ``name``),
+    each at ``epoch``: FID, IS, smallest class share and training seconds per epoch, sorted by FID."""
+    own = ours[ours.epoch <= epoch]
+    at = comparison[comparison.epoch == epoch].set_index("candidate")
+    at.loc[name] = {**own[own.epoch == epoch][["fid", "is", "min_class_share"]].iloc[0].to_dict(), "epoch": epoch,
+                    "seconds_per_epoch": float(own.seconds.median())}
+    out = at.drop(columns="epoch").sort_values("fid").rename_axis(f"recipe (epoch {epoch})")
+    out.attrs["epoch"] = epoch
+    return out
+
+
+def draw_spread(G, clf, ref_features, n, seeds, device=None) -> pd.DataFrame:
+    """:func:`sample_quality` of ``n`` samples of ``G`` for each draw seed in ``seeds`` (one row each, no class counts):
+    how much FID and IS move from one draw of samples to the next."""
+    rows = {s: quality_of(G, clf, ref_features, n, seed=s, device=device) for s in seeds}
+    out = pd.DataFrame({s: {k: v for k, v in q.items() if k != "class_counts"} for s, q in rows.items()}).T.rename_axis("draw seed")
+    out.attrs["n"] = n
+    return out.astype(float)
+
+
+def recipe_study(path, x, config: dict, candidates: dict, ours: pd.DataFrame, G, clf, ref_features, n, *, epochs, draws,
+                 evaluate, seed=0, device=None, progress=True) -> dict:
+    """Notebook 04's recipe comparison: :func:`recipe_comparison` of ``candidates`` (cached at ``path``), our run's epoch
+    log ``ours`` beside them (:func:`recipe_table`), and the FID's draw-to-draw spread of the final generator ``G``
+    (:func:`draw_spread` over ``draws`` draws of ``n`` samples, seeds from ``seed``). Returns ``{table, spread, curves
+    ({name: scored epochs}, ours first), text}``."""
+    runs = recipe_comparison(path, x, config, candidates, epochs=epochs, evaluate=evaluate, device=device, progress=progress)
+    spread = draw_spread(G, clf, ref_features, n, range(seed, seed + draws), device=device)
+    scored = ours.dropna(subset=["fid"])
+    curves = {"ours": scored[scored.epoch <= epochs], **dict(tuple(runs.groupby("candidate", sort=False)))}
+    table = recipe_table(runs, ours, "ours", epochs)
+    return {"table": table, "spread": spread, "curves": curves, "text": describe_recipes(table, spread, "ours")}
+
+
+def grid_table(table: pd.DataFrame) -> pd.DataFrame:
+    """The grid of :func:`rejection_study` or :func:`langevin_study` with readable column names, rounded for display."""
+    return table.rename(columns={"fid": "FID vs train", "is": "IS", "min_class_share": "smallest class"}).round(4)
+
+
+def describe_recipes(table: pd.DataFrame, spread: pd.DataFrame, ours: str) -> str:
+    """Markdown: each recipe of :func:`recipe_table` against ``ours`` (FID, IS, seconds per epoch), with the FID's
+    draw-to-draw spread (:func:`draw_spread` of the final generator) as the yardstick for "the same"."""
+    sd = float(spread["fid"].std())
+    me = table.loc[ours]
+    parts = []
+    for name, r in table.drop(index=ours).iterrows():
+        gap = r.fid - me.fid
+        verdict = ("within" if abs(gap) <= 2 * sd else "outside") + " twice the draw-to-draw spread"
+        parts.append(f"*{name}*: FID {r.fid:.1f} ({gap:+.1f}, {verdict}), IS {r['is']:.2f}, {r.seconds_per_epoch:.1f} s per epoch")
+    return (f"At epoch {table.attrs['epoch']}, our recipe reaches FID **{me.fid:.1f}** and IS **{me['is']:.2f}** "
+            f"at {me.seconds_per_epoch:.1f} s per epoch; " + "; ".join(parts) + f". The FID of {len(spread)} draws of "
+            f"{spread.attrs['n']:,} samples from the final generator moves by "
+            f"{sd:.2f} (standard deviation), so gaps within about twice that are draw noise.")
 
 
 def quality_table(G, log: dict, clf, ref_features, real: dict, n: int, *, seed=0, device=None) -> tuple[pd.DataFrame, dict, torch.Tensor]:
     """Sample quality (:func:`sample_quality`, ``n`` samples drawn with ``seed``) of the real data (``real``), the final
-    generator ``G`` and ``G`` with dropout left on; and, from the training log's last evaluation (its own samples), the
+    generator ``G`` and, if it has dropout, ``G`` with dropout left on; and, from the training log's last evaluation (its own samples), the
     last epoch's weight-averaged (EMA) and raw generators. Returns ``(table, the final generator's quality, its samples
     in [-1, 1])``."""
     samples = sample(G, n, seed=seed, device=device)
@@ -545,7 +673,8 @@ def quality_table(G, log: dict, clf, ref_features, real: dict, n: int, *, seed=0
         if ema:
             rows[f"GAN, EMA weights, last epoch {int(last.epoch)} (training log)"] = {c: last[c] for c in cols}
         rows[f"GAN, raw weights, last epoch {int(last.epoch)} (training log)"] = {c: last[f"{c}_raw" if ema else c] for c in cols}
-    rows["GAN final, dropout left on"] = quality_of(G, clf, ref_features, n, eval_mode=False, seed=seed, device=device)
+    if G.config.get("dropout", 0) > 0:  # a generator trained with dropout: what evaluating with it off changes
+        rows["GAN final, dropout left on"] = quality_of(G, clf, ref_features, n, eval_mode=False, seed=seed, device=device)
     return pd.DataFrame(rows).T, final, samples
 
 
@@ -572,13 +701,21 @@ def describe_langevin(ddls: dict, alone: dict) -> str:
 
 
 def summary_metrics(log: dict, final: dict, real: dict, clf_accuracy: float, drs: dict | None = None, ddls: dict | None = None,
-                    step_size: float | None = None) -> dict:
+                    step_size: float | None = None, study: dict | None = None) -> dict:
     """The results-file entries of notebook 04: the last epoch's losses, the final generator's scores against real
-    data's, and those of rejection sampling (``drs``) and Langevin sampling (``ddls``) when run."""
+    data's, those of rejection sampling (``drs``) and Langevin sampling (``ddls``) when run, and of the recipe
+    comparison (``study``: :func:`recipe_study`, with FID/IS's draw-to-draw standard deviation)."""
     last = log["epochs"].iloc[-1]
     out = {"best_epoch": log["best_epoch"], "g_loss_last": float(last.g_loss), "d_loss_last": float(last.d_loss),
            "fid": final["fid"], "is": final["is"], "min_class_share": final["min_class_share"], "real_fid": real["fid"],
-           "real_is": real["is"], "scoring_cnn_test_accuracy": clf_accuracy}
+           "real_is": real["is"], "scoring_cnn_test_accuracy": clf_accuracy,
+           "train_seconds": float(log["epochs"]["seconds"].sum()), "seconds_per_epoch": float(log["epochs"]["seconds"].median())}
+    if study is not None:
+        spread, recipes = study["spread"], study["table"]
+        out.update(fid_draw_std=float(spread["fid"].std()), is_draw_std=float(spread["is"].std()), draws=len(spread))
+        out.update(recipes_epoch=int(recipes.attrs["epoch"]),
+                   recipes={name: {"fid": float(r.fid), "is": float(r["is"]), "seconds_per_epoch": float(r.seconds_per_epoch)}
+                            for name, r in recipes.iterrows()})
     if drs is not None:
         q = drs["quality"]
         out.update(drs_gamma=drs["gamma"], drs_acceptance=drs["kept"], drs_is=q["is"], drs_fid=q["fid"],
@@ -610,9 +747,3 @@ def describe_losses(epochs: pd.DataFrame) -> str:
     f = epochs.iloc[-1]
     return (f"Final epoch mean losses: generator **{f.g_loss:.4f}**, discriminator **{f.d_loss:.4f}** (the seed: 1.3827 / "
             f"0.4937); mean D(x) {f.d_real:.3f}, D(G(z)) {f.d_fake:.3f}.")
-
-
-def load_or_compute_comparison(path, x, config: dict, *, evaluate, device=None, progress=True) -> pd.DataFrame:
-    """:func:`comparison_curve` of ``config``, cached as a CSV table at ``path`` (recomputed when ``config`` changes)."""
-    return load_or_compute_table(path, config, lambda: comparison_curve(Path(path).parent, x, config, evaluate=evaluate,
-                                                                           device=device, progress=progress))[0]

@@ -99,11 +99,12 @@ DENOISE = {
 
 GAN = {
     # full: all 60,000 training images for `epochs` epochs; FID/IS of eval_samples samples every eval_every epochs
-    # (the kept generator is the best-FID epoch); the scoring CNN trains clf_epochs epochs; the learning-rate
-    # comparison trains the higher rate for compare_epochs epochs; Langevin sampling of the noise scores the step
-    # counts ddls_steps for each weight of the discriminator's logit (it needs no training)
-    "full": dict(train_subset=None, epochs=150, eval_every=5, eval_samples=10000, clf_epochs=3, compare_epochs=20,
-                 ddls_steps=[0, 5, 10, 25, 50]),
+    # (the kept generator is the best-FID epoch); the scoring CNN trains clf_epochs epochs; each run of the recipe
+    # comparison trains compare_epochs epochs; FID's draw-to-draw spread is measured on spread_draws draws of the final
+    # generator; Langevin sampling of the noise scores the step counts ddls_steps for each weight of the
+    # discriminator's logit (it needs no training)
+    "full": dict(train_subset=None, epochs=180, eval_every=5, eval_samples=10000, clf_epochs=3, compare_epochs=15,
+                 spread_draws=5, ddls_steps=[0, 5, 10, 25, 50]),
     "quick": dict(train_subset=2000, epochs=2, eval_every=1, eval_samples=1000, clf_epochs=1, compare_epochs=1,
-                  ddls_steps=[0, 5]),
+                  spread_draws=2, ddls_steps=[0, 5]),
 }

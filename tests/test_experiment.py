@@ -171,9 +171,34 @@ def test_load_or_train_gan_saves_loads_and_retrains_on_a_change(mnist_train, tmp
     _, _, log3, loaded = gan.load_or_train_gan(tmp_path, x, _gan_cfg(x, epochs=3), evaluate=evaluate, progress=False)
     assert not loaded and log3["epochs"]["epoch"].tolist() == [1, 2, 3]
     pd.testing.assert_frame_equal(log3["epochs"].iloc[:2][["g_loss", "d_loss"]], log["epochs"][["g_loss", "d_loss"]])
-    # a side run cut at its own length saves no model
-    curve = gan.comparison_curve(tmp_path, x, _gan_cfg(x, epochs=2), evaluate=evaluate, progress=False)
-    assert curve["epoch"].tolist() == [1, 2] and list(curve.columns) == ["epoch", "fid", "is"]
+    # the recipe comparison: side runs that save no model, one table cached as CSV
+    calls = []
+    def counting(G):
+        calls.append(1)
+        return {"fid": 10.0 + len(calls), "is": 1.0, "min_class_share": 0.1}
+
+    recipes = {"no smoothing": {"real_label": 1.0}, "R1, no dropout in D": {"r1": 1.0, "d_dropout": 0.0}}
+    table = gan.recipe_comparison(tmp_path / "recipes.csv", x, _gan_cfg(x), recipes, epochs=1, evaluate=counting, progress=False)
+    assert table.candidate.tolist() == list(recipes) and table.epoch.tolist() == [1, 1] and len(calls) == 2
+    assert {p.name for p in tmp_path.iterdir() if p.is_file()} == saved | {"recipes.csv"}
+    again = gan.recipe_comparison(tmp_path / "recipes.csv", x, _gan_cfg(x), recipes, epochs=1, evaluate=counting, progress=False)
+    assert len(calls) == 2 and again.fid.tolist() == table.fid.tolist()  # loaded, not retrained
+    ours = log3["epochs"].assign(min_class_share=0.1)
+    rt = gan.recipe_table(table, ours, "ours", 1)
+    assert set(rt.index) == {"ours", *recipes} and rt.fid.is_monotonic_increasing
+
+
+def test_gan_config_keeps_the_seed_recipe_key_and_rejects_unknown_settings():
+    x = torch.zeros(10, 1, 28, 28)
+    seed_cfg = _gan_cfg(x)
+    assert _gan_cfg(x, g_dropout=0.5, r1=0.0, amp=False) == seed_cfg  # seed defaults leave the key alone
+    cfg = _gan_cfg(x, g_dropout=0.0, r1=10.0, amp=True)
+    assert {k: cfg[k] for k in ("g_dropout", "r1", "amp")} == {"g_dropout": 0.0, "r1": 10.0, "amp": True}
+    assert gan.with_recipe(cfg, r1=0.0, g_dropout=0.5) == _gan_cfg(x, amp=True)
+    with pytest.raises(ValueError, match="unknown GAN recipe settings"):
+        _gan_cfg(x, dropout=0.1)
+    with pytest.raises(ValueError, match="unknown GAN settings"):
+        gan.with_recipe(cfg, widths=3)
 
 
 def test_manifest_merges_runs_and_says_when_it_came_from_empty(tmp_path):

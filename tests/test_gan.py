@@ -279,3 +279,83 @@ def test_langevin_grid_scores_each_point_and_respects_the_class_floor():
     assert chosen == (0.5, 100)
     with pytest.raises(ValueError, match="scales"):
         langevin_grid(G, D, clf, ref, [], [0], 10)
+
+
+class _Linear(torch.nn.Module):
+    """A linear discriminator: its input gradient is its weight, so the R1 penalty is known in closed form."""
+
+    def __init__(self):
+        super().__init__()
+        self.lin = torch.nn.Linear(784, 1)
+
+    def forward(self, x):
+        return self.lin(x.reshape(len(x), -1)).squeeze(1)
+
+
+def test_r1_penalty_adds_r1_times_w_to_a_linear_discriminators_gradient(mnist_train):
+    real = to_gan_range(mnist_train[0][:32])
+    G = Generator(16, hidden=(32, 64))
+    updates, losses = {}, {}
+    for r1 in (0.0, 2.0):
+        torch.manual_seed(1)
+        D = _Linear()
+        w0 = D.lin.weight.detach().clone()
+        opt = torch.optim.SGD(D.parameters(), lr=1.0)
+        torch.manual_seed(2)  # the same generated batch for both
+        out = d_step(G, D, opt, real, r1=r1)
+        assert all(torch.isfinite(v) for v in out)
+        updates[r1], losses[r1] = w0 - D.lin.weight.detach(), out[0]  # the update is the gradient (SGD, lr 1)
+    # d/dw of r1/2 |grad_x (w.x + b)|^2 = r1/2 |w|^2 is r1 * w; the returned loss is the BCE alone
+    torch.testing.assert_close(updates[2.0] - updates[0.0], 2.0 * w0, rtol=1e-4, atol=1e-6)
+    torch.testing.assert_close(losses[2.0], losses[0.0])
+
+
+def test_bf16_steps_update_each_net_only(mnist_train):
+    G, D = _nets()
+    opt_g, opt_d = make_optimizers(G, D)
+    real = to_gan_range(mnist_train[0][:64])
+    g0, d0 = _snap(G), _snap(D)
+    out = d_step(G, D, opt_d, real, r1=1.0, amp=True)
+    assert all(torch.isfinite(v) and v.dtype == torch.float32 for v in out)
+    assert all(_changed(d0, D)) and not any(_changed(g0, G))
+    g1, d1 = _snap(G), _snap(D)
+    g_loss, _ = g_step(G, D, opt_g, 64, "cpu", amp=True)
+    assert torch.isfinite(g_loss) and all(_changed(g1, G)) and not any(_changed(d1, D))
+    assert all(p.dtype == torch.float32 for p in (*G.parameters(), *D.parameters()))  # autocast leaves the weights fp32
+
+
+def test_recipe_resumes_exactly(mnist_train, tmp_path):
+    """No dropout, lazy R1 and bf16 autocast: a run stopped after epoch 1 and resumed equals the uninterrupted run."""
+    x = to_gan_range(mnist_train[0][:256])
+    kw = dict(batch_size=64, lr=5e-4, r1=10.0, r1_every=3, amp=True, ema_decay=0.9, seed=0, device="cpu", progress=False)
+
+    def nets():
+        seed_everything(0)
+        return Generator(16, hidden=(32, 64), dropout=0.0), Discriminator(hidden=(64, 32), dropout=0.0)
+
+    G, D = nets()
+    full = train_gan(G, D, x, epochs=2, **kw)
+    ck = tmp_path / "gan.pt"
+    train_gan(*nets(), x, epochs=1, checkpoint=ck, checkpoint_every=1, **kw)
+    G3, D3 = nets()
+    resumed = train_gan(G3, D3, x, epochs=2, checkpoint=ck, checkpoint_every=1, **kw)
+    for a, b in zip((*G.state_dict().values(), *D.state_dict().values()), (*G3.state_dict().values(), *D3.state_dict().values())):
+        torch.testing.assert_close(a, b)
+    for k, v in full["ema_state"].items():
+        torch.testing.assert_close(v, resumed["ema_state"][k])
+    np.testing.assert_allclose(resumed["iters"]["d_loss"], full["iters"]["d_loss"], rtol=1e-5)
+    for bad, match in ((dict(r1=-1.0), "r1"), (dict(r1=float("nan")), "r1"), (dict(r1_every=0), "r1_every")):
+        with pytest.raises(ValueError, match=match):
+            train_gan(*nets(), x, epochs=1, **{**kw, **bad})
+
+
+def test_recipe_resolution(monkeypatch):
+    from helpers import gan
+
+    assert gan.resolve_recipe({"r1": 10.0, "amp": False}, "cpu") == {**gan.RECIPE_DEFAULTS, "r1": 10.0}
+    monkeypatch.setattr(gan, "bf16_is_fast", lambda device: True)
+    assert gan.resolve_recipe({"amp": None}, "cpu")["amp"] is True
+    monkeypatch.setattr(gan, "bf16_is_fast", lambda device: False)
+    assert gan.resolve_recipe({"amp": None}, "cpu")["amp"] is False and gan.resolve_recipe({"amp": True}, "cpu")["amp"] is True
+    with pytest.raises(ValueError, match="unknown GAN recipe settings"):
+        gan.resolve_recipe({"dropout": 0.1}, "cpu")

@@ -54,6 +54,8 @@ def test_profile_overrides_reach_the_code(quick_run):
     assert (label.loc[label.labels == 100, "epochs"] == 12).all()  # 12 steps of one batch: the profile's 10 was overridden
     assert "evaluated on 800 test images" in _text(out["03_denoising"])
     assert "Real data as the reference: 800 training images" in _text(out["04_gan"])
+    assert "our recipe reaches FID" in _text(out["04_gan"])  # the recipe comparison ran, with the draw-to-draw spread
+    assert (report.REPO / "build" / "quick" / "figures" / "04_recipes.png").is_file()
 
 
 def test_quick_run_executes_all_notebooks(quick_run):
@@ -103,6 +105,21 @@ def test_summary_table_from_results(tmp_path):
     update_readme(readme, tmp_path)
     text = readme.read_text()
     assert "STALE TABLE" not in text and "0.01235" in text and text.startswith("intro") and text.endswith("rest\n")
+
+
+def test_summary_gan_rows(tmp_path):
+    from helpers.artifacts import save_metrics
+    from helpers.summary import table
+
+    save_metrics(tmp_path, "04_gan", {"is": 8.71, "real_is": 9.79, "fid": 12.3, "real_fid": 2.25, "min_class_share": 0.085,
+                                      "fid_draw_std": 0.21, "is_draw_std": 0.012, "draws": 5, "recipes_epoch": 20,
+                                      "recipes": {"ours": {"fid": 80.5}, "seed-like: dropout": {"fid": 130.2}},
+                                      "epochs": 150, "seconds_per_epoch": 4.9, "train_seconds": 735.0})
+    t = table(tmp_path)
+    assert "| the saved generator alone: Inception Score (issue target ≥ 8.6) / real data | 8.71 / 9.79 |" in t
+    assert "| 0.21 / 0.012 (5 draws) |" in t and "| 80.5 / 130.2 (epoch 20) |" in t and "| 150 / 4.9 s / 12.2 min |" in t
+    save_metrics(tmp_path, "04_gan", {"recipes_epoch": 20, "recipes": {"ours": {"fid": 80.5}}})  # no seed-like row
+    assert "| recipe comparison: FID after the same epochs, ours / seed-like recipe | not run yet |" in table(tmp_path)
 
 
 def test_summary_denoiser_rows_name_the_best_baseline(tmp_path):
