@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import warnings
+from functools import partial
 from pathlib import Path
 
 import numpy as np
@@ -488,7 +489,7 @@ def load_or_train_gan(results_dir, x, config: dict, *, evaluate=None, fixed_nois
     (``gan_epochs.csv``, ``gan_iters.csv``, ``gan_snapshots.npz``: :func:`save_gan_log`), else trained with
     :func:`train_gan` (resuming from its checkpoint: with a constant learning rate a longer run continues from a
     shorter one with the same settings) and saved; the generator keeps the weights of its lowest-FID epoch.
-    With ``save=False`` nothing is saved but the checkpoint (a side run). Returns ``(G, D, log, loaded)``, ``log`` as
+    With ``save=False`` nothing is saved but the checkpoint, kept apart from the saved run's (a side run). Returns ``(G, D, log, loaded)``, ``log`` as
     :func:`read_gan_log` gives it."""
     cfg = dict(config)
     resume_cfg = {k: v for k, v in cfg.items() if k != "epochs"}
@@ -503,7 +504,7 @@ def load_or_train_gan(results_dir, x, config: dict, *, evaluate=None, fixed_nois
                         top_k=cfg["top_k"], r1=r["r1"], r1_every=r["r1_every"], amp=r["amp"],
                         seed=cfg["seed"], device=device, fixed_noise=fixed_noise, evaluate=evaluate,
                         eval_every=cfg["eval_every"], progress=progress,
-                        checkpoint=checkpoint_path(results_dir, "gan", resume_cfg))
+                        checkpoint=checkpoint_path(results_dir, "gan" if save else "gan_side", resume_cfg))
         if log["best_state"] is not None:
             G.load_state_dict(log["best_state"])
         return G.eval(), D.eval(), log
@@ -579,35 +580,39 @@ def langevin_study(G, D, clf, select_features, ref_features, scales, steps, n, *
             "quality": sample_quality(clf, from_gan_range(samples), ref_features, device)}
 
 
-def recipe_comparison(path, x, config: dict, candidates: dict, *, epochs, evaluate, device=None, progress=True) -> pd.DataFrame:
+def recipe_comparison(path, x, config: dict, candidates: dict, *, epochs, evaluate, spread_of=None, device=None,
+                      progress=True) -> pd.DataFrame:
     """Side runs of :func:`load_or_train_gan` (nothing saved but their checkpoints): ``config`` changed by each of
-    ``candidates`` (``{name: {setting: value}}``, see :func:`with_recipe`) and trained ``epochs`` epochs. Returns their
-    scored epochs (``candidate, epoch, fid, is, min_class_share, seconds_per_epoch``: the median epoch's training time),
-    cached as a CSV table at ``path`` (recomputed when ``config``, ``candidates`` or ``epochs`` change)."""
+    ``candidates`` (``{name: {setting: value}}``, see :func:`with_recipe`; ``{}`` is ``config`` itself) and trained
+    ``epochs`` epochs. Returns their scored epochs (``candidate, epoch, fid, is, min_class_share, seconds_per_epoch``: the
+    median epoch's training time) and, with ``spread_of(G) -> DataFrame`` (:func:`draw_spread`), ``fid_draw_std``: the
+    FID's standard deviation over draws of samples from the run's last generator (the same on every row of a run).
+    Cached as a CSV table at ``path`` (recomputed when ``config``, ``candidates`` or ``epochs`` change)."""
     check_positive("epochs", epochs, integer=True)
     runs = {name: with_recipe(config, **changes, epochs=epochs) for name, changes in candidates.items()}
 
     def compute():
         parts = []
         for name, cfg in runs.items():
-            ep = load_or_train_gan(Path(path).parent, x, cfg, evaluate=evaluate, save=False, device=device,
-                                   progress=progress)[2]["epochs"]
-            ep = ep[ep.epoch <= epochs]
-            parts.append(ep.dropna(subset=["fid"])[["epoch", "fid", "is", "min_class_share"]]
-                         .assign(candidate=name, seconds_per_epoch=float(ep.seconds.median())))
-        return pd.concat(parts, ignore_index=True)[["candidate", "epoch", "fid", "is", "min_class_share", "seconds_per_epoch"]]
+            G, _, log, _ = load_or_train_gan(Path(path).parent, x, cfg, evaluate=evaluate, save=False, device=device,
+                                             progress=progress)
+            ep = log["epochs"][log["epochs"].epoch <= epochs]
+            part = ep.dropna(subset=["fid"])[["epoch", "fid", "is", "min_class_share"]].assign(
+                candidate=name, seconds_per_epoch=float(ep.seconds.median()))
+            if spread_of is not None:
+                part["fid_draw_std"] = float(spread_of(G)["fid"].std())
+            parts.append(part)
+        cols = ["candidate", "epoch", "fid", "is", "min_class_share", "seconds_per_epoch"] + (["fid_draw_std"] if spread_of else [])
+        return pd.concat(parts, ignore_index=True)[cols]
 
-    return load_or_compute_table(path, {"runs": runs}, compute)[0]
+    return load_or_compute_table(path, {"runs": runs, "draw_spread": spread_of is not None}, compute)[0]
 
 
-def recipe_table(comparison: pd.DataFrame, ours: pd.DataFrame, name: str, epoch: int) -> pd.DataFrame:
-    """One row per candidate of :func:`recipe_comparison` and one for our run (``ours``: its epoch log, named ``name``),
-    each at ``epoch``: FID, IS, smallest class share and training seconds per epoch, sorted by FID."""
-    own = ours[ours.epoch <= epoch]
-    at = comparison[comparison.epoch == epoch].set_index("candidate")
-    at.loc[name] = {**own[own.epoch == epoch][["fid", "is", "min_class_share"]].iloc[0].to_dict(), "epoch": epoch,
-                    "seconds_per_epoch": float(own.seconds.median())}
-    out = at.drop(columns="epoch").sort_values("fid").rename_axis(f"recipe (epoch {epoch})")
+def recipe_table(comparison: pd.DataFrame, epoch: int) -> pd.DataFrame:
+    """One row per run of :func:`recipe_comparison` at ``epoch``: FID (± its draw-to-draw std when measured), IS,
+    smallest class share and training seconds per epoch, sorted by FID."""
+    out = comparison[comparison.epoch == epoch].set_index("candidate").drop(columns="epoch").sort_values("fid")
+    out = out.rename_axis(f"recipe (epoch {epoch})")
     out.attrs["epoch"] = epoch
     return out
 
@@ -623,16 +628,18 @@ def draw_spread(G, clf, ref_features, n, seeds, device=None) -> pd.DataFrame:
 
 def recipe_study(path, x, config: dict, candidates: dict, ours: pd.DataFrame, G, clf, ref_features, n, *, epochs, draws,
                  evaluate, seed=0, device=None, progress=True) -> dict:
-    """Notebook 04's recipe comparison: :func:`recipe_comparison` of ``candidates`` (cached at ``path``), our run's epoch
-    log ``ours`` beside them (:func:`recipe_table`), and the FID's draw-to-draw spread of the final generator ``G``
-    (:func:`draw_spread` over ``draws`` draws of ``n`` samples, seeds from ``seed``). Returns ``{table, spread, curves
-    ({name: scored epochs}, ours first), text}``."""
-    runs = recipe_comparison(path, x, config, candidates, epochs=epochs, evaluate=evaluate, device=device, progress=progress)
-    spread = draw_spread(G, clf, ref_features, n, range(seed, seed + draws), device=device)
-    scored = ours.dropna(subset=["fid"])
-    curves = {"ours": scored[scored.epoch <= epochs], **dict(tuple(runs.groupby("candidate", sort=False)))}
-    table = recipe_table(runs, ours, "ours", epochs)
-    return {"table": table, "spread": spread, "curves": curves, "text": describe_recipes(table, spread, "ours")}
+    """Notebook 04's recipe comparison: :func:`recipe_comparison` of our run (``"ours"``, rerun as a side run) and of
+    ``candidates`` for ``epochs`` epochs, each with the FID's draw-to-draw std over ``draws`` draws of ``n`` samples
+    (seeds from ``seed``); and that spread for the final generator ``G``. ``ours`` is the main run's epoch log, which the
+    side run must reproduce. Returns ``{table, spread (of G), curves ({name: scored epochs}), text}``."""
+    spread_of = partial(draw_spread, clf=clf, ref_features=ref_features, n=n, seeds=range(seed, seed + draws), device=device)
+    runs = recipe_comparison(path, x, config, {"ours": {}, **candidates}, epochs=epochs, evaluate=evaluate, spread_of=spread_of,
+                             device=device, progress=progress)
+    curves = dict(tuple(runs.groupby("candidate", sort=False)))
+    table = recipe_table(runs, epochs)
+    main = ours.set_index("epoch").fid.get(epochs, float("nan"))
+    spread = spread_of(G)
+    return {"table": table, "spread": spread, "curves": curves, "text": describe_recipes(table, spread, main)}
 
 
 def grid_table(table: pd.DataFrame) -> pd.DataFrame:
@@ -640,20 +647,22 @@ def grid_table(table: pd.DataFrame) -> pd.DataFrame:
     return table.rename(columns={"fid": "FID vs train", "is": "IS", "min_class_share": "smallest class"}).round(4)
 
 
-def describe_recipes(table: pd.DataFrame, spread: pd.DataFrame, ours: str) -> str:
-    """Markdown: each recipe of :func:`recipe_table` against ``ours`` (FID, IS, seconds per epoch), with the FID's
-    draw-to-draw spread (:func:`draw_spread` of the final generator) as the yardstick for "the same"."""
-    sd = float(spread["fid"].std())
+def describe_recipes(table: pd.DataFrame, spread: pd.DataFrame, main_fid: float, ours: str = "ours") -> str:
+    """Markdown: each run of :func:`recipe_table` against ``ours``: FID gap, against twice the two runs' combined
+    draw-to-draw std (beyond it, the trainings differ; within it, draw noise could explain the gap), IS and seconds per
+    epoch; that ``ours`` reproduced the main run's FID ``main_fid`` at the same epoch; and the final generator's spread."""
     me = table.loc[ours]
     parts = []
     for name, r in table.drop(index=ours).iterrows():
-        gap = r.fid - me.fid
-        verdict = ("within" if abs(gap) <= 2 * sd else "outside") + " twice the draw-to-draw spread"
-        parts.append(f"*{name}*: FID {r.fid:.1f} ({gap:+.1f}, {verdict}), IS {r['is']:.2f}, {r.seconds_per_epoch:.1f} s per epoch")
-    return (f"At epoch {table.attrs['epoch']}, our recipe reaches FID **{me.fid:.1f}** and IS **{me['is']:.2f}** "
-            f"at {me.seconds_per_epoch:.1f} s per epoch; " + "; ".join(parts) + f". The FID of {len(spread)} draws of "
-            f"{spread.attrs['n']:,} samples from the final generator moves by "
-            f"{sd:.2f} (standard deviation), so gaps within about twice that are draw noise.")
+        gap, noise = r.fid - me.fid, 2 * float(np.hypot(r.fid_draw_std, me.fid_draw_std))
+        verdict = "more than" if abs(gap) > noise else "within"
+        parts.append(f"*{name}*: FID {r.fid:.1f}, {abs(gap):.1f} {'higher' if gap > 0 else 'lower'} than ours ({verdict} twice "
+                     f"the two runs' combined draw noise, ±{noise:.1f}), IS {r['is']:.2f}, {r.seconds_per_epoch:.1f} s per epoch")
+    same = "the same as" if np.isclose(me.fid, main_fid, rtol=1e-3) else "unlike"
+    return (f"At epoch {table.attrs['epoch']}, our recipe reaches FID **{me.fid:.1f}** (± {me.fid_draw_std:.2f} from draw to "
+            f"draw; {same} the main run's {main_fid:.1f} at that epoch) and IS **{me['is']:.2f}** at {me.seconds_per_epoch:.1f} s "
+            f"per epoch; " + "; ".join(parts) + f". The final generator's FID moves by {spread['fid'].std():.2f} from one draw "
+            f"of {spread.attrs['n']:,} samples to the next ({len(spread)} draws; IS by {spread['is'].std():.3f}).")
 
 
 def quality_table(G, log: dict, clf, ref_features, real: dict, n: int, *, seed=0, device=None) -> tuple[pd.DataFrame, dict, torch.Tensor]:
@@ -678,12 +687,20 @@ def quality_table(G, log: dict, clf, ref_features, real: dict, n: int, *, seed=0
     return pd.DataFrame(rows).T, final, samples
 
 
+def _verdict(q: dict, alone: dict, singular: bool = False) -> str:
+    """Words for whether samples scored ``q`` improve by FID on the generator ``alone`` (the verb agrees with a
+    ``singular`` or plural subject)."""
+    if q["fid"] < alone["fid"]:
+        return "improves on it" if singular else "improve on it"
+    return "does not improve on it" if singular else "do not improve on it"
+
+
 def describe_rejection(drs: dict, alone: dict) -> str:
     """Markdown: the γ of :func:`rejection_study`, its scores against the generator ``alone``, and the kept share."""
     q = drs["quality"]
     return (f"γ = {drs['gamma']:g} gives the lowest FID against training images {drs['rule']}. Scored against the test set, its "
             f"samples reach IS **{q['is']:.2f}** and MNIST-FID **{q['fid']:.2f}** (the generator alone: {alone['is']:.2f} and "
-            f"{alone['fid']:.2f}); the rarest class has {q['min_class_share']:.1%} of samples, {q['confident']:.1%} are "
+            f"{alone['fid']:.2f}, so the filter {_verdict(q, alone, singular=True)}); the rarest class has {q['min_class_share']:.1%} of samples, {q['confident']:.1%} are "
             f"classified with ≥ 90% confidence, and {drs['kept']:.0%} of the draws are kept.")
 
 
@@ -695,7 +712,7 @@ def describe_langevin(ddls: dict, alone: dict) -> str:
     return (f"Lowest FID against training images for each weight: {best_each}. s = {ddls['scale']:g} with {ddls['steps']} steps "
             f"gives the lowest FID {ddls['rule']}. From fresh noise and scored against the test set, its samples reach IS "
             f"**{q['is']:.2f}** and MNIST-FID **{q['fid']:.2f}** (the generator alone on the same noise: {alone['is']:.2f} and "
-            f"{alone['fid']:.2f}); the rarest class has {q['min_class_share']:.1%} of samples and {q['confident']:.1%} are "
+            f"{alone['fid']:.2f}, so the chains {_verdict(q, alone)}); the rarest class has {q['min_class_share']:.1%} of samples and {q['confident']:.1%} are "
             f"classified with ≥ 90% confidence. Every draw is kept: the cost is {ddls['steps']} gradient steps through both "
             f"networks per sample.")
 

@@ -171,21 +171,31 @@ def test_load_or_train_gan_saves_loads_and_retrains_on_a_change(mnist_train, tmp
     _, _, log3, loaded = gan.load_or_train_gan(tmp_path, x, _gan_cfg(x, epochs=3), evaluate=evaluate, progress=False)
     assert not loaded and log3["epochs"]["epoch"].tolist() == [1, 2, 3]
     pd.testing.assert_frame_equal(log3["epochs"].iloc[:2][["g_loss", "d_loss"]], log["epochs"][["g_loss", "d_loss"]])
-    # the recipe comparison: side runs that save no model, one table cached as CSV
+    # the recipe comparison: side runs that save no model (their checkpoints apart from the main run's), one CSV table
     calls = []
     def counting(G):
         calls.append(1)
         return {"fid": 10.0 + len(calls), "is": 1.0, "min_class_share": 0.1}
 
-    recipes = {"no smoothing": {"real_label": 1.0}, "R1, no dropout in D": {"r1": 1.0, "d_dropout": 0.0}}
-    table = gan.recipe_comparison(tmp_path / "recipes.csv", x, _gan_cfg(x), recipes, epochs=1, evaluate=counting, progress=False)
-    assert table.candidate.tolist() == list(recipes) and table.epoch.tolist() == [1, 1] and len(calls) == 2
+    def spread_of(G):
+        return pd.DataFrame({"fid": [1.0, 1.2, 1.4]})
+
+    recipes = {"ours": {}, "no smoothing": {"real_label": 1.0}, "R1, no dropout in D": {"r1": 1.0, "d_dropout": 0.0}}
+    table = gan.recipe_comparison(tmp_path / "recipes.csv", x, _gan_cfg(x, epochs=3), recipes, epochs=1, evaluate=counting,
+                                  spread_of=spread_of, progress=False)
+    assert table.candidate.tolist() == list(recipes) and table.epoch.tolist() == [1, 1, 1] and len(calls) == 3
+    assert table.fid_draw_std.round(6).tolist() == [0.2] * 3
     assert {p.name for p in tmp_path.iterdir() if p.is_file()} == saved | {"recipes.csv"}
-    again = gan.recipe_comparison(tmp_path / "recipes.csv", x, _gan_cfg(x), recipes, epochs=1, evaluate=counting, progress=False)
-    assert len(calls) == 2 and again.fid.tolist() == table.fid.tolist()  # loaded, not retrained
-    ours = log3["epochs"].assign(min_class_share=0.1)
-    rt = gan.recipe_table(table, ours, "ours", 1)
-    assert set(rt.index) == {"ours", *recipes} and rt.fid.is_monotonic_increasing
+    assert len(list((tmp_path / "checkpoints").glob("gan_side-*.pt"))) == 3  # the main run's 3-epoch checkpoint untouched
+    again = gan.recipe_comparison(tmp_path / "recipes.csv", x, _gan_cfg(x, epochs=3), recipes, epochs=1, evaluate=counting,
+                                  spread_of=spread_of, progress=False)
+    assert len(calls) == 3 and again.fid.tolist() == table.fid.tolist()  # loaded, not retrained
+    rt = gan.recipe_table(table, 1)
+    assert set(rt.index) == set(recipes) and rt.fid.is_monotonic_increasing and rt.attrs["epoch"] == 1
+    spread = pd.DataFrame({"fid": [2.0, 2.1], "is": [5.0, 5.1]})
+    spread.attrs["n"] = 10
+    text = gan.describe_recipes(rt, spread, main_fid=float(rt.loc["ours", "fid"]))
+    assert "the same as the main run's" in text and "no smoothing" in text and "10 samples" in text
 
 
 def test_gan_config_keeps_the_seed_recipe_key_and_rejects_unknown_settings():
