@@ -257,8 +257,8 @@ def gan_losses(iters: pd.DataFrame, points: int = 200):
 def fid_is_curves(curves: dict, title: str, real: dict | None = None):
     """MNIST-FID and Inception Score against the epoch, one line per ``label -> table with epoch, fid, is`` (a dashed
     line per label with ``fid_raw``/``is_raw`` columns: the raw generator), and ``real``'s values as a reference."""
-    fig, axes = plt.subplots(1, 2, figsize=(12, 3.8))
-    for ax, col, name in ((axes[0], "fid", "MNIST-FID (lower is better)"), (axes[1], "is", "Inception Score (higher is better)")):
+    fig, axes = plt.subplots(1, 2, figsize=(12, 4.4))
+    for ax, col, name in ((axes[0], "fid", "MNIST-FID (log scale)"), (axes[1], "is", "Inception Score")):
         for (label, t), marker in zip(curves.items(), "osD^v"):
             ax.plot(t.epoch, t[col], marker=marker, label=label)
             if f"{col}_raw" in t:
@@ -267,9 +267,13 @@ def fid_is_curves(curves: dict, title: str, real: dict | None = None):
             ax.axhline(real[col], ls="--", c="gray", label="real data")
         ax.set_xlabel("epoch")
         ax.set_ylabel(name)
-        ax.legend()
+        ax.set_title("lower is better" if col == "fid" else "higher is better", fontsize="medium")
+    axes[0].set_yscale("log")  # FID falls over orders of magnitude, down to real data's few units
+    handles, labels = axes[0].get_legend_handles_labels()  # one legend under both panels: labels may be long
+    rows = -(-len(labels) // 2)
+    fig.legend(handles, labels, loc="lower center", ncol=2, frameon=False)
     fig.suptitle(title)
-    fig.tight_layout()
+    fig.tight_layout(rect=(0, 0.07 * rows, 1, 1))
     return fig
 
 
