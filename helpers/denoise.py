@@ -54,11 +54,16 @@ def _train_job(job):
 
 
 def load_or_train_denoisers(jobs: dict, x_train, x_val, *, n_jobs=1, progress=True, **kw) -> dict:
-    """:func:`load_or_train_denoiser` for each ``name -> (path, corrupt)`` of ``jobs``, side by side in ``n_jobs``
-    single-thread processes. Returns ``{name: (model, history, loaded)}``."""
+    """:func:`load_or_train_denoiser` for each ``name -> (path, corrupt)`` or ``name -> (path, corrupt, own keywords)``
+    of ``jobs`` (e.g. ``{"snapshot_batch": x}`` for one of them), side by side in ``n_jobs`` single-thread processes. Returns ``{name: (model, history, loaded)}``."""
     kw["progress"] = progress and n_jobs == 1
-    outs = parallel_map(_train_job, [(path, corrupt, x_train, x_val, kw) for path, corrupt in jobs.values()], n_jobs=n_jobs)
-    return dict(zip(jobs, outs))
+    work = []
+    for name, job in jobs.items():
+        if len(job) not in (2, 3):
+            raise ValueError(f"job {name!r} must be (path, corrupt) or (path, corrupt, keywords), got {len(job)} items")
+        path, corrupt, own = job[0], job[1], job[2] if len(job) == 3 else {}
+        work.append((path, corrupt, x_train, x_val, {**kw, **own}))
+    return dict(zip(jobs, parallel_map(_train_job, work, n_jobs=n_jobs)))
 
 
 BLUR_SIGMAS = (0.5, 0.75, 1.0, 1.25, 1.5, 2.0)

@@ -34,3 +34,25 @@ def test_denoiser_cached_per_corruption_and_contract(tmp_path, mnist_test):
     assert not loaded3
     _, _, loaded4 = load_or_train_denoiser(path, noise, x_tr, x_va, **TINY)
     assert not loaded4
+
+
+def test_denoisers_side_by_side_take_their_own_keywords(tmp_path, mnist_test):
+    import pytest
+
+    from helpers.denoise import load_or_train_denoisers
+
+    x = mnist_test[0][:96]
+    x_tr, x_va = x[:64], x[64:]
+    noise = Compose(GaussianNoise(0.3))
+    snap = x_va[:3]
+    jobs = {"with snapshots": (tmp_path / "a.pt", noise, {"snapshot_batch": snap}),
+            "plain": (tmp_path / "b.pt", Compose(GaussianNoise(0.1)))}
+    fits = load_or_train_denoisers(jobs, x_tr, x_va, n_jobs=2, **TINY)
+    assert list(fits) == list(jobs) and all(not loaded for _, _, loaded in fits.values())
+    assert sorted(torch.load(progress_path(tmp_path / "a.pt"))) == [1, 2]  # only the job that asked keeps snapshots
+    assert not progress_path(tmp_path / "b.pt").exists()
+    # each is the model load_or_train_denoiser trains with the same settings: loaded from the same file
+    _, hist, loaded = load_or_train_denoiser(tmp_path / "b.pt", Compose(GaussianNoise(0.1)), x_tr, x_va, **TINY)
+    assert loaded and hist["val_mse"].tolist() == fits["plain"][1]["val_mse"].tolist()
+    with pytest.raises(ValueError, match="job 'bad' must be"):
+        load_or_train_denoisers({"bad": (tmp_path / "c.pt",)}, x_tr, x_va, **TINY)

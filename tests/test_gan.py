@@ -359,3 +359,17 @@ def test_recipe_resolution(monkeypatch):
     assert gan.resolve_recipe({"amp": None}, "cpu")["amp"] is False and gan.resolve_recipe({"amp": True}, "cpu")["amp"] is True
     with pytest.raises(ValueError, match="unknown GAN recipe settings"):
         gan.resolve_recipe({"dropout": 0.1}, "cpu")
+
+
+def test_fid_is_curves_one_legend_for_long_labels_and_log_fid():
+    import pandas as pd
+    from helpers import plotting
+
+    long = "seed-like: dropout 0.5 in both nets, label 0.9, lr 2e-4, batch 128, no R1, fp32"
+    curves = {"ours": pd.DataFrame({"epoch": [5, 10], "fid": [500.0, 100.0], "is": [3.0, 6.0]}),
+              long: pd.DataFrame({"epoch": [5, 10], "fid": [700.0, 300.0], "is": [2.0, 4.0]})}
+    fig = plotting.fid_is_curves(curves, title="t", real={"fid": 2.0, "is": 9.8})
+    fid_ax, is_ax = fig.axes
+    assert fid_ax.get_yscale() == "log" and is_ax.get_yscale() == "linear"
+    assert fid_ax.get_legend() is None and is_ax.get_legend() is None  # no legend on top of the curves
+    assert [t.get_text() for t in fig.legends[0].get_texts()] == ["ours", long, "real data"]
