@@ -1,20 +1,22 @@
 """Training-step speed of notebook 04's MLP GAN: fp32 vs bf16 autocast, and batch 128 vs larger batches.
 
-    python benchmarks/gan_step.py [--steps 40] [--repeats 3] [--batches 128 256 512] [--threads N]
+    python benchmarks/gan_step.py [--steps 40] [--repeats 3] [--batches 128 256 512] [--threads N] [--bf16 auto|on|off]
 
 Times one discriminator step plus one generator step (``helpers.gan.d_step`` / ``g_step``) of the notebook's recipe
 (G 100-512-1024-784 and D 784-1024-512-1 without dropout, the R1 penalty on every 4th discriminator step) on random
 images, every batch size in fp32 and bf16 autocast, alternating the settings in one process so machine noise hits
 all of them, and prints images per second (the best repeat) and the ratio to fp32 at the first batch size. bf16 autocast
-needs a CPU with bf16 support (AVX512-BF16 / AMX) to be faster; elsewhere it is slower. Speed only: whether a
-setting keeps sample quality is the notebook's question.
+needs a CPU with bf16 support (AVX512-BF16 / AMX) to be faster; elsewhere it is emulated and many times slower, so
+``--bf16 auto`` (the default) times it only where :func:`helpers.gan.bf16_is_fast` finds that support, as notebook 04
+decides, and says so otherwise (``on`` times it anyway, ``off`` never). Speed only: whether a setting keeps sample
+quality is the notebook's question.
 """
 import argparse
 import time
 
 import torch
 
-from helpers.gan import d_step, g_step, make_optimizers
+from helpers.gan import bf16_is_fast, d_step, g_step, make_optimizers
 from helpers.models import Discriminator, Generator
 
 
@@ -40,17 +42,24 @@ def main():
     ap.add_argument("--repeats", type=int, default=3)
     ap.add_argument("--batches", type=int, nargs="+", default=[128, 256])
     ap.add_argument("--threads", type=int, default=None)
+    ap.add_argument("--bf16", choices=["auto", "on", "off"], default="auto")
     args = ap.parse_args()
     if args.threads:
         torch.set_num_threads(args.threads)
     torch.set_flush_denormal(True)  # as the training loop does
-    settings = [(b, bf16) for bf16 in (False, True) for b in args.batches]
+    native = bf16_is_fast("cpu")
+    with_bf16 = args.bf16 == "on" or (args.bf16 == "auto" and native)
+    settings = [(b, bf16) for bf16 in ((False, True) if with_bf16 else (False,)) for b in args.batches]
     best = {s: 0.0 for s in settings}
     for _ in range(args.repeats):
         for s in settings:
             best[s] = max(best[s], images_per_second(*s, args.steps))
     base = best[(args.batches[0], False)]
-    print(f"torch threads {torch.get_num_threads()}, {args.steps} steps, best of {args.repeats}")
+    print(f"torch threads {torch.get_num_threads()}, {args.steps} steps, best of {args.repeats}; "
+          f"native bf16 on this CPU: {'yes' if native else 'no (AVX512-BF16 / AMX not found)'}")
+    if not with_bf16:
+        print(f"bf16 rows skipped (--bf16 {args.bf16}{'' if args.bf16 == 'off' else ': emulated here, many times slower'}; "
+              "--bf16 on times them anyway)")
     print(f"{'batch':>6} | {'precision':>9} | {'img/s':>8} | ratio")
     for (b, bf16), v in best.items():
         print(f"{b:6d} | {'bf16' if bf16 else 'fp32':>9} | {v:8,.0f} | {v / base:.2f}x")

@@ -101,21 +101,23 @@ def load_metrics(results_dir, name: str) -> dict:
     return json.loads(path.read_text()) if path.is_file() else {}
 
 
-def load_or_train_autoencoder(path, x_train, x_eval, *, latent_dim, lr, epochs, batch_size, revive=None, seed=0,
-                              device=None, progress=True, results_dir=None, notebook="01_autoencoder"):
+def load_or_train_autoencoder(path, x_train, x_eval, *, latent_dim, lr, epochs, batch_size, revive=None, channels=(8, 16, 32),
+                              hidden=64, seed=0, device=None, progress=True, results_dir=None, notebook="01_autoencoder"):
     """Notebook 01's final model: an :class:`~helpers.models.Autoencoder` of ``latent_dim`` trained on all of
     ``x_train`` with a one-cycle schedule peaking at ``lr`` (and ``revive``), evaluated on ``x_eval`` after each
-    epoch (history column ``test_mse``). Loaded from ``path`` when it was saved with the same settings; else
+    epoch (history column ``test_mse``); ``channels`` and ``hidden`` are its widths (the seed's by default). Loaded from ``path`` when it was saved with the same settings; else
     trained, resuming from its checkpoint under ``results_dir/checkpoints/``. Returns ``(model, history, loaded)``."""
     cfg = {"latent_dim": latent_dim, "lr": lr, "epochs": epochs, "batch_size": batch_size, "schedule": "onecycle",
            "seed": seed, "n_train": len(x_train)}
     if revive:
         cfg["revive"] = revive
+    if (tuple(channels), hidden) != ((8, 16, 32), 64):  # the seed's widths add nothing to the key
+        cfg.update(channels=list(channels), hidden=hidden)
     ckpt = checkpoint_path(results_dir if results_dir is not None else Path(path).parent, "autoencoder", cfg)
 
     def train():
         seed_everything(seed)
-        model = Autoencoder(latent_dim)
+        model = Autoencoder(latent_dim, channels, hidden)
         hist = fit_autoencoder(model, x_train, x_eval, epochs=epochs, lr=lr, batch_size=batch_size,
                                schedule="onecycle", revive=revive, seed=seed, device=device, progress=progress,
                                checkpoint=ckpt, desc=f"autoencoder d={latent_dim}")

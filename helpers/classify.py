@@ -13,10 +13,19 @@ from .training import accuracy_and_loss, fit_classifier
 from .utils import parallel_map, seed_everything
 
 
-def classifier_from_autoencoder(autoencoder: Autoencoder | None, hidden=64, dropout=0.0, latent_dim=None):
-    """An :class:`EncoderClassifier` whose encoder starts from ``autoencoder``'s (random if None)."""
+def encoder_widths(autoencoder: Autoencoder | None) -> dict:
+    """``{"channels", "encoder_hidden"}`` of ``autoencoder``'s encoder (the seed's widths if None), for
+    :class:`EncoderClassifier`: a classifier from scratch is compared on the same architecture."""
+    if autoencoder is None:
+        return {}
+    return {"channels": list(autoencoder.config.get("channels", (8, 16, 32))), "encoder_hidden": autoencoder.config.get("hidden", 64)}
+
+
+def classifier_from_autoencoder(autoencoder: Autoencoder | None, hidden=64, dropout=0.0, latent_dim=None, widths=None):
+    """An :class:`EncoderClassifier` whose encoder starts from ``autoencoder``'s (random if None, with the
+    encoder widths ``widths`` of :func:`encoder_widths`, default the seed's)."""
     d = autoencoder.latent_dim if autoencoder is not None else latent_dim
-    model = EncoderClassifier(d, hidden=hidden, dropout=dropout)
+    model = EncoderClassifier(d, hidden=hidden, dropout=dropout, **(encoder_widths(autoencoder) if autoencoder is not None else widths or {}))
     if autoencoder is not None:
         model.encoder.load_state_dict(autoencoder.encoder.state_dict())
     return model
@@ -43,12 +52,12 @@ METHODS = ("frozen_head", "finetuned", "latent10_scratch")
 def make_classifier(method: str, autoencoder: Autoencoder, hidden: int, seed: int) -> EncoderClassifier:
     """A method's untrained model, built after seeding (the head's initial weights depend on ``seed``):
     ``frozen_head`` (pretrained encoder, frozen), ``finetuned`` (pretrained encoder, trained) or
-    ``latent10_scratch`` (random encoder whose 10 latent outputs are the logits)."""
+    ``latent10_scratch`` (random encoder of the same widths whose 10 latent outputs are the logits)."""
     if method not in METHODS:
         raise ValueError(f"method must be one of {METHODS}, got {method!r}")
     seed_everything(seed)
     if method == "latent10_scratch":
-        return EncoderClassifier(10, hidden=0)
+        return EncoderClassifier(10, hidden=0, **encoder_widths(autoencoder))
     model = classifier_from_autoencoder(autoencoder, hidden=hidden)
     return freeze_encoder(model) if method == "frozen_head" else model
 
@@ -82,7 +91,7 @@ def load_or_train_classifier(path, method, autoencoder, x_train, y_train, x_val,
 def _label_run(job):
     """One label-efficiency run: train on the job's subset, score on the test set."""
     seed_everything(job["seed"])
-    model = classifier_from_autoencoder(job["autoencoder"], hidden=job["hidden"], latent_dim=job["latent_dim"])
+    model = classifier_from_autoencoder(job["autoencoder"], hidden=job["hidden"], latent_dim=job["latent_dim"], widths=job["widths"])
     fit_classifier(model, job["x"], job["y"], epochs=job["epochs"], lr=job["lr"], batch_size=job["batch_size"],
                    param_groups=param_groups(model, job["lr"], job["encoder_lr_factor"]), augment=job["augment"],
                    seed=job["seed"], device=job["device"], progress=job["progress"], schedule="onecycle",
@@ -108,7 +117,8 @@ def label_efficiency(autoencoder, x_train, y_train, x_test, y_test, *, sizes=(10
             for init in ("pretrained", "scratch"):
                 jobs.append({"x": x_train[idx], "y": y_train[idx], "x_test": x_test, "y_test": y_test, "seed": seed,
                              "init": init, "autoencoder": autoencoder if init == "pretrained" else None,
-                             "latent_dim": autoencoder.latent_dim, "hidden": hidden, "lr": lr, "batch_size": bs,
+                             "latent_dim": autoencoder.latent_dim, "widths": encoder_widths(autoencoder), "hidden": hidden,
+                             "lr": lr, "batch_size": bs,
                              "epochs": max(epochs, -(-min_steps * bs // len(idx))),
                              "encoder_lr_factor": encoder_lr_factor if init == "pretrained" else 1.0,
                              "augment": augment, "device": device, "progress": progress})

@@ -103,18 +103,22 @@ class EncoderClassifier(Configurable):
     """An :class:`Encoder` followed by a fully connected head giving 10 logits.
 
     ``hidden=0`` means no head: the encoder's ``latent_dim`` outputs are the logits
-    (the seed's "latent of size 10 as class scores"; needs ``latent_dim=10``).
+    (the seed's "latent of size 10 as class scores"; needs ``latent_dim=10``). ``channels`` and
+    ``encoder_hidden`` are the encoder's widths (:class:`Encoder`'s ``channels`` and ``hidden``).
     """
 
-    def __init__(self, latent_dim: int = 10, hidden: int = 64, n_classes: int = 10, dropout: float = 0.0):
+    def __init__(self, latent_dim: int = 10, hidden: int = 64, n_classes: int = 10, dropout: float = 0.0,
+                 channels=(8, 16, 32), encoder_hidden: int = 64):
         check_positive("latent_dim", latent_dim, integer=True)
         check_positive("hidden", hidden, integer=True, minimum=0)
+        channels = _check_widths(channels, encoder_hidden)
         if not 0 <= dropout < 1:
             raise ValueError(f"dropout must be in [0, 1), got {dropout!r}")
         if hidden == 0 and latent_dim != n_classes:
             raise ValueError(f"hidden=0 uses the latent as class scores: latent_dim must equal n_classes={n_classes}, got {latent_dim}")
-        super().__init__(latent_dim=latent_dim, hidden=hidden, n_classes=n_classes, dropout=dropout)
-        self.encoder = Encoder(latent_dim)
+        super().__init__(latent_dim=latent_dim, hidden=hidden, n_classes=n_classes, dropout=dropout,
+                         channels=list(channels), encoder_hidden=encoder_hidden)
+        self.encoder = Encoder(latent_dim, channels, encoder_hidden)
         if hidden == 0:
             self.head = nn.Identity()
         else:

@@ -10,9 +10,22 @@ from helpers.report import REPO
 @pytest.mark.parametrize("args, expect", [
     (["benchmarks/denormals.py", "--epochs", "2", "--images", "1200"], ["flush denormals", "ratio of totals (off / on)"]),
     (["benchmarks/channels_last.py", "--steps", "2", "--repeats", "1", "--threads", "1"], ["channels"]),
-    (["benchmarks/gan_step.py", "--steps", "2", "--repeats", "1", "--batches", "32", "64", "--threads", "1"], ["bf16", "ratio"]),
+    (["benchmarks/gan_step.py", "--steps", "2", "--repeats", "1", "--batches", "32", "64", "--threads", "1", "--bf16", "on"],
+     ["|      bf16 |", "|      fp32 |", "ratio"]),
+    (["benchmarks/gan_step.py", "--steps", "2", "--repeats", "1", "--batches", "32", "--threads", "1", "--bf16", "off"],
+     ["|      fp32 |", "bf16 rows skipped (--bf16 off;"]),
 ])
 def test_benchmark_prints_its_table(args, expect):
     out = subprocess.run([sys.executable, *args], cwd=REPO, capture_output=True, text=True, timeout=300)
     assert out.returncode == 0, out.stderr[-2000:]
     assert all(e in out.stdout for e in expect), out.stdout
+
+
+def test_gan_benchmark_times_bf16_by_default_only_where_it_is_native():
+    from helpers.gan import bf16_is_fast
+
+    out = subprocess.run([sys.executable, "benchmarks/gan_step.py", "--steps", "2", "--repeats", "1", "--batches", "32",
+                          "--threads", "1"], cwd=REPO, capture_output=True, text=True, timeout=300)
+    assert out.returncode == 0, out.stderr[-2000:]
+    assert ("|      bf16 |" in out.stdout) == bf16_is_fast("cpu")
+    assert ("bf16 rows skipped (--bf16 auto: emulated here" in out.stdout) == (not bf16_is_fast("cpu"))

@@ -140,3 +140,22 @@ def test_load_or_train_classifier_caches_per_method_seed_and_autoencoder(tmp_pat
     assert count_parameters(make_classifier("latent10_scratch", ae, 16, 0)) == count_parameters(EncoderClassifier(10, hidden=0))
     with pytest.raises(ValueError, match="method"):
         make_classifier("nope", ae, 16, 0)
+
+
+def test_classifiers_follow_the_autoencoders_widths(tmp_path):
+    from helpers.classify import encoder_widths, make_classifier
+
+    ae = Autoencoder(10, channels=(4, 8, 12), hidden=20)
+    assert encoder_widths(ae) == {"channels": [4, 8, 12], "encoder_hidden": 20} and encoder_widths(None) == {}
+    clf = classifier_from_autoencoder(ae, hidden=16)
+    for a, b in zip(ae.encoder.state_dict().values(), clf.encoder.state_dict().values()):
+        assert torch.equal(a, b)
+    scratch = make_classifier("latent10_scratch", ae, 16, 0)  # the same encoder, from random weights
+    assert [p.shape for p in scratch.encoder.parameters()] == [p.shape for p in ae.encoder.parameters()]
+    plain = classifier_from_autoencoder(None, hidden=16, latent_dim=10, widths=encoder_widths(ae))  # label efficiency's baseline
+    assert [p.shape for p in plain.encoder.parameters()] == [p.shape for p in ae.encoder.parameters()]
+    save_model(clf, tmp_path / "c.pt")
+    again = load_model(tmp_path / "c.pt")
+    assert again.config["channels"] == [4, 8, 12] and again.config["encoder_hidden"] == 20
+    x = torch.rand(3, 1, 28, 28)
+    assert torch.allclose(again(x), clf.eval()(x))

@@ -251,3 +251,21 @@ def test_summary_updates_the_readme_timing_table_from_the_manifest(tmp_path):
     text = readme.read_text()
     assert "\nold\n" not in text and "old times" not in text and "| 04_gan | 1 min 01 s |" in text and "one run from an empty `results/`" in text
     assert text.startswith("x\n") and text.endswith("z\n")
+
+
+def test_final_autoencoder_widths_train_that_network_and_only_other_widths_change_the_key(mnist_train, tmp_path):
+    from helpers.artifacts import load_or_train_autoencoder
+    from helpers.models import load_model
+
+    x = mnist_train[0][:128]
+    kw = dict(latent_dim=3, lr=1e-3, epochs=1, batch_size=64, seed=0, device="cpu", progress=False, results_dir=tmp_path)
+    seed_widths, _, loaded = load_or_train_autoencoder(tmp_path / "a.pt", x[:96], x[96:], **kw)
+    assert not loaded and seed_widths.config["channels"] == [8, 16, 32] and seed_widths.config["hidden"] == 64
+    # the seed's widths named explicitly: the same cached model
+    assert load_or_train_autoencoder(tmp_path / "a.pt", x[:96], x[96:], channels=(8, 16, 32), hidden=64, **kw)[2]
+    wide, _, loaded = load_or_train_autoencoder(tmp_path / "a.pt", x[:96], x[96:], channels=(4, 8, 8), hidden=16, **kw)
+    assert not loaded and load_model(tmp_path / "a.pt").config == {"latent_dim": 3, "channels": [4, 8, 8], "hidden": 16}
+    finals = autoencoder.load_or_train_final_models(tmp_path, x[:96], x[96:], pick_dim=3, compare_dim=None, lr=1e-3, epochs=1,
+                                                    batch_size=64, channels=(4, 8, 8), hidden=16, seed=0, device="cpu",
+                                                    progress=False)
+    assert [m.config["hidden"] for m, _, _ in finals.values()] == [16]

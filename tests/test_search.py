@@ -218,3 +218,37 @@ def test_halving_a_single_collapsed_fold_does_not_drop_a_point_but_a_majority_do
     assert res.best["lr"] == 1e-2 and res.best["latent_dim"] == 8
     margins = search.rung_margins(res.summary)
     assert margins.loc[0, "best"] == "lr 0.01, d = 8" and margins.loc[0, "best val MSE"] == pytest.approx(0.126)
+
+
+def test_halving_widths_are_part_of_the_key_and_build_the_fold_model(tiny, tmp_path, monkeypatch):
+    widths, fake = [], fake_fold()
+
+    def spy(task, x, run_cfg, device):
+        widths.append((tuple(run_cfg.get("channels", (8, 16, 32))), run_cfg.get("hidden", 64)))
+        return fake(task, x, run_cfg, device)
+
+    monkeypatch.setattr(search, "_run_fold", spy)
+    first = search.halving_search_cv(tiny, HALVING_GRID, results_dir=tmp_path, **HKW)
+    assert set(widths) == {((8, 16, 32), 64)}
+    # the seed's widths passed explicitly are the same runs (the committed table's keys stay valid)
+    assert search.halving_search_cv(tiny, HALVING_GRID, results_dir=tmp_path, channels=[8, 16, 32], hidden=64, **HKW).n_trained == 0
+    widths.clear()
+    wide = search.halving_search_cv(tiny, HALVING_GRID, results_dir=tmp_path, channels=(4, 8, 8), hidden=16, **HKW)
+    assert wide.n_trained == first.n_trained and set(widths) == {((4, 8, 8), 16)}
+    with pytest.raises(ValueError, match="channels must be three positive ints"):
+        search.halving_search_cv(tiny, HALVING_GRID, results_dir=tmp_path, channels=(4, 8), hidden=16, **HKW)
+
+
+def test_fold_model_has_the_searched_widths(tiny, monkeypatch):
+    built = []
+    real = search.Autoencoder
+
+    def spy(*args, **kw):
+        built.append(real(*args, **kw))
+        return built[-1]
+
+    monkeypatch.setattr(search, "Autoencoder", spy)
+    run_cfg = {"n_folds": 2, "seed": 0, "epochs": 1, "batch_size": 64, "weight_decay": 0.0, "schedule": None,
+               "channels": [4, 8, 8], "hidden": 16}
+    row = search._run_fold(({"lr": 1e-3, "latent_dim": 3}, 0, "k"), tiny.numpy(), run_cfg, "cpu")
+    assert built[0].config == {"latent_dim": 3, "channels": [4, 8, 8], "hidden": 16} and row["epochs_run"] == 1
