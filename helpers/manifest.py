@@ -57,34 +57,40 @@ def record(results_dir, *, profile: str, run_started: str, from_empty: bool, com
     commit; ``total_seconds`` is that run's wall time (else the notebooks' sum)."""
     path = Path(results_dir) / NAME
     old = json.loads(path.read_text()) if path.is_file() else {}
-    entries = {e["name"]: e for e in old.get("notebooks", []) if old.get("profile") == profile}
+    entries = {e["name"]: {"cpu": old.get("cpu"), **e} for e in old.get("notebooks", []) if old.get("profile") == profile}
+    env = environment()
     for nb in notebooks:
         entries[nb["name"]] = {**nb, "run_started": run_started, "from_empty": from_empty,
-                               "git_commit": commit if clean else (f"{commit} (uncommitted changes)" if commit else None)}
+                               "git_commit": commit if clean else (f"{commit} (uncommitted changes)" if commit else None),
+                               "cpu": env["cpu"]}
     nbs = [entries[k] for k in sorted(entries)]
     one_run = len({e["run_started"] for e in nbs}) == 1
     started, finished = min(e["started"] for e in nbs), max(e["finished"] for e in nbs)
     total = (datetime.fromisoformat(finished) - datetime.fromisoformat(started)).total_seconds() if one_run else sum(
         e["seconds"] for e in nbs)
-    commits = {e["git_commit"] for e in nbs}
+    commits, cpus = {e["git_commit"] for e in nbs}, {e["cpu"] for e in nbs}
     manifest = {"profile": profile, "from_empty": one_run and all(e["from_empty"] for e in nbs),
                 "git_commit": commits.pop() if len(commits) == 1 else "several (see notebooks)", "started": started,
-                "finished": finished, "total_seconds": round(total, 1), "notebooks": nbs, **environment()}
+                "finished": finished, "total_seconds": round(total, 1), "notebooks": nbs,
+                **env, "cpu": cpus.pop() if len(cpus) == 1 else "several (see notebooks)"}
     atomic_write(path, lambda tmp: tmp.write_text(json.dumps(manifest, indent=2) + "\n"))
     return manifest
 
 
 def timing_table(manifest: dict) -> str:
-    """The README's timing table from a manifest: one row per notebook and the total."""
-    rows = ["| notebook | wall time | ran | commit |", "| --- | --- | --- | --- |"]
+    """The README's timing table from a manifest: one row per notebook (with the CPU it ran on) and the total."""
+    rows = ["| notebook | wall time | ran | commit | CPU |", "| --- | --- | --- | --- | --- |"]
     for e in manifest["notebooks"]:
         commit = (e["git_commit"] or "?")[:12] + (" (uncommitted changes)" if "uncommitted" in (e["git_commit"] or "") else "")
-        rows.append(f"| {e['name']} | {_duration(e['seconds'])} | {e['started'][:16].replace('T', ' ')} UTC | {commit} |")
+        rows.append(f"| {e['name']} | {_duration(e['seconds'])} | {e['started'][:16].replace('T', ' ')} UTC | {commit} | "
+                    f"{e.get('cpu') or manifest['cpu']} |")
     one_run = len({e["run_started"] for e in manifest["notebooks"]}) == 1
     how = ("one run from an empty `results/`" if manifest["from_empty"] else
            "one run, reusing cached results" if one_run else "notebooks run separately, so the total is their sum")
-    rows.append(f"| **all** | **{_duration(manifest['total_seconds'])}** | {how}; {manifest['cores']} cores of "
-                f"{manifest['cpu']}, torch {manifest['torch']}, {manifest['device']} | |")
+    machine = (f"{manifest['cores']} cores of {manifest['cpu']}" if manifest["cpu"] != "several (see notebooks)" else
+               f"{manifest['cores']} cores, not the same CPU for every notebook: the times compare only within a row")
+    rows.append(f"| **all** | **{_duration(manifest['total_seconds'])}** | {how}; {machine}, torch {manifest['torch']}, "
+                f"{manifest['device']} | | |")
     return "\n".join(rows)
 
 

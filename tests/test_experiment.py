@@ -231,8 +231,18 @@ def test_manifest_merges_runs_and_says_when_it_came_from_empty(tmp_path):
     assert m["notebooks"][1]["git_commit"] == "def456 (uncommitted changes)"
     assert json.loads((tmp_path / manifest.NAME).read_text()) == m
     table = manifest.timing_table(m)
-    assert "| 01_autoencoder | 40 min 00 s | 2026-01-01 10:00 UTC | abc123 |" in table
-    assert "| **all** | **42 min 00 s** | notebooks run separately" in table
+    cpu = manifest.environment()["cpu"]
+    assert f"| 01_autoencoder | 40 min 00 s | 2026-01-01 10:00 UTC | abc123 | {cpu} |" in table
+    assert "| **all** | **42 min 00 s** | notebooks run separately" in table and m["cpu"] == cpu
+    # a notebook rerun on another machine: each row names its CPU, the total says they differ
+    data = json.loads((tmp_path / manifest.NAME).read_text())
+    data["notebooks"][0]["cpu"] = "Other CPU"
+    (tmp_path / manifest.NAME).write_text(json.dumps(data))
+    m = manifest.record(tmp_path, run_started="2026-01-03T09:00:00+00:00", from_empty=False, profile="full", commit="def456",
+                        clean=True, notebooks=[nb("02_classification", "2026-01-03T09:00:00+00:00", "2026-01-03T09:02:00+00:00", 120.0)])
+    assert m["cpu"] == "several (see notebooks)" and [e["cpu"] for e in m["notebooks"]] == ["Other CPU", cpu]
+    table = manifest.timing_table(m)
+    assert "| 40 min 00 s | 2026-01-01 10:00 UTC | abc123 | Other CPU |" in table and "not the same CPU for every notebook" in table
     assert manifest.cached_artifacts(tmp_path) == []  # the manifest itself is no cached result
     (tmp_path / "cv_runs").mkdir()
     (tmp_path / "cv_runs" / "k.json").write_text("{}")
