@@ -99,7 +99,7 @@ def _run_fold(task, x, run_cfg, device):
     started, t0 = time.time(), time.perf_counter()
     hist = fit_autoencoder(model, xt, xv, epochs=run_cfg["epochs"], lr=params["lr"], batch_size=run_cfg["batch_size"],
                            weight_decay=run_cfg["weight_decay"], seed=seed, device=device, progress=False,
-                           schedule=run_cfg["schedule"], revive=run_cfg.get("revive"))
+                           schedule=run_cfg["schedule"], revive=run_cfg.get("revive"), validate="last")
     last = hist.iloc[-1]
     mean_img_mse = float(((xv - xt.mean(0, keepdim=True)) ** 2).mean())
     row = {**params, "fold": fold, "train_mse": float(last["train_mse"]), "val_mse": float(last["val_mse"]),

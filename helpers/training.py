@@ -44,7 +44,7 @@ def reconstruction_mse(model: nn.Module, x: torch.Tensor, target: torch.Tensor |
 def _fit(model, n_train, batch_loss, evaluate, *, epochs, lr, batch_size, weight_decay, seed, device,
          progress, schedule, param_groups, checkpoint, desc, keep_best=None, callback=None):
     """Supervised and autoencoder fits on :func:`~helpers.loop.epoch_loop`. ``batch_loss(idx) -> (loss,
-    n_correct|None)``; ``evaluate() -> dict``.
+    n_correct|None)``; ``evaluate(epoch) -> dict`` (an :class:`_Eval`).
 
     A non-finite loss stops the run and is logged as ``diverged``. ``keep_best`` names a logged metric
     (``val_acc``: higher is better, else lower): the weights of its best epoch are restored at the end.
@@ -83,7 +83,7 @@ def _fit(model, n_train, batch_loss, evaluate, *, epochs, lr, batch_size, weight
         if row["diverged"]:
             row.update({k: float("nan") for k in ["train_loss", *evaluate.keys]})
             return
-        row.update(evaluate())
+        row.update(evaluate(epoch))
         if callback is not None:
             callback(epoch, model)
         if keep_best:
@@ -181,18 +181,21 @@ def revive_dead_units(model: nn.Module, x: torch.Tensor) -> int:
 
 
 class _Eval:
-    """A callable with the metric names it returns (so a diverged epoch can log NaNs)."""
+    """A callable ``(epoch) -> metrics`` with the metric names it returns (so a diverged epoch can log NaNs); with
+    ``only_epoch`` it evaluates after that epoch only and logs NaNs after the others."""
 
-    def __init__(self, fn, keys):
-        self.fn, self.keys = fn, keys
+    def __init__(self, fn, keys, only_epoch=None):
+        self.fn, self.keys, self.only_epoch = fn, keys, only_epoch
 
-    def __call__(self):
+    def __call__(self, epoch):
+        if self.only_epoch is not None and epoch != self.only_epoch:
+            return {k: float("nan") for k in self.keys}
         return self.fn()
 
 
 def fit_autoencoder(model, train_x, val_x=None, *, epochs, lr, batch_size=256, weight_decay=1e-5, corrupt=None,
                     seed=0, device=None, progress=True, schedule=None, checkpoint=None, callback=None, revive=None,
-                    revive_images=4096, desc="autoencoder"):
+                    revive_images=4096, validate="every", desc="autoencoder"):
     """Train ``model`` to reconstruct ``train_x`` with MSE; ``corrupt(batch)`` (optional) is applied
     to each input batch while the target stays clean (a denoising autoencoder).
 
@@ -202,8 +205,12 @@ def fit_autoencoder(model, train_x, val_x=None, *, epochs, lr, batch_size=256, w
     runs after every epoch (e.g. to keep snapshots). With ``revive`` (a share of the epochs, e.g. 0.5), after each
     of the first ``revive * epochs`` epochs the ReLU units never active on the first ``revive_images`` training
     images are re-initialised (:func:`revive_dead_units`); the log's ``revived`` column counts them.
+    ``validate="last"`` computes ``val_mse`` after the last epoch only (NaN before; e.g. a CV fold, which is scored by
+    its last epoch), ``"every"`` (the default) after each.
     """
     _check_common(epochs, lr, batch_size, weight_decay, schedule)
+    if validate not in ("every", "last"):
+        raise ValueError(f"validate must be 'every' or 'last', got {validate!r}")
     check_images("train_x", train_x)
     if val_x is not None:
         check_images("val_x", val_x)
@@ -238,7 +245,8 @@ def fit_autoencoder(model, train_x, val_x=None, *, epochs, lr, batch_size=256, w
     def evaluate():
         return {} if val_x is None else {"val_mse": reconstruction_mse(model, val_in, vx, device=dev)}
 
-    hist = _fit(model, len(x), batch_loss, _Eval(evaluate, ["val_mse"] if val_x is not None else []),
+    hist = _fit(model, len(x), batch_loss, _Eval(evaluate, ["val_mse"] if val_x is not None else [],
+                                                 only_epoch=epochs if validate == "last" else None),
                 epochs=epochs, lr=lr, batch_size=batch_size, weight_decay=weight_decay, seed=seed, device=dev,
                 progress=progress, schedule=schedule, param_groups=None, checkpoint=checkpoint, desc=desc,
                 callback=after_epoch)

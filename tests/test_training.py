@@ -220,3 +220,16 @@ def test_checkpoint_of_an_older_loop_is_not_misread(small, tmp_path):
     assert again[cols].equals(full[cols])
     assert torch.load(ck, weights_only=False)["format"] == 2  # rewritten in the current layout
 
+
+
+def test_validate_last_scores_only_the_last_epoch_and_trains_the_same(small):
+    x, v = small
+    every_model, every = _fit(x, v, epochs=3, lr=3e-3)
+    last_model, last = _fit(x, v, epochs=3, lr=3e-3, validate="last")
+    assert last["val_mse"].iloc[:2].isna().all() and every["val_mse"].notna().all()
+    assert last["val_mse"].iloc[-1] == every["val_mse"].iloc[-1]  # validating never touches training
+    assert last["train_mse"].tolist() == every["train_mse"].tolist()
+    for a, b in zip(every_model.state_dict().values(), last_model.state_dict().values()):
+        assert torch.equal(a, b)
+    with pytest.raises(ValueError, match="validate must be 'every' or 'last'"):
+        _fit(x, v, validate="first")
