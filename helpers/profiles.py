@@ -70,12 +70,14 @@ AUTOENCODER = {
     # past the mean image (after 1 epoch a third of the folds still sit on it, so a 1-epoch rung ranks by luck).
     # The network's widths (`channels`, `hidden`) are the seed's. Measured on the d=10 final model (lr 1e-2, 27 epochs,
     # revived; one thread, AMD EPYC host, 2026-12-04): test MSE 0.01168 with the seed's widths (8, 16, 32; 64), 0.01117
-    # with hidden 256, 0.01115 with hidden 512, 0.01078 with (8, 16, 48; 256), 0.01069 with (8, 24, 48; 256), 0.01062
-    # with (12, 24, 48; 256), 0.01054 with (16, 32, 64; 256). A 3-epoch fold of (12, 24, 48; 256) took 1.6x as long as
-    # one of the seed's widths on that host (52 s vs 33 s); per epoch of the final model, two at a time, (8, 16, 48; 256)
-    # and (8, 24, 48; 256) took 12.0 and 13.3 s, the seed's widths 9.9 s in another pair. More than the 45-min budget
-    # of 01 absorbs with rungs of 3-9-27 on the host that set it; a 1-epoch first rung is no way out (after 1 epoch the
-    # points are ranked by their learning rate: at lr 1e-2, d=4 and d=10 were within 0.002 of each other).
+    # with hidden 256, 0.01115 with hidden 512, 0.01078 with (8, 16, 48; 256), 0.01080 with (8, 16, 64; 256), 0.01069
+    # with (8, 24, 48; 256), 0.01066 with (8, 24, 64; 256), 0.01062 with (12, 24, 48; 256), 0.01054 with (16, 32, 64;
+    # 256): the middle convolution's width matters most. A 3-epoch fold of (12, 24, 48; 256) took 1.6x as long as one
+    # of the seed's widths on that host (52 s vs 33 s); per epoch of the final model, two at a time, (8, 16, 48; 256),
+    # (8, 24, 48; 256), (8, 16, 64; 256) and (8, 24, 64; 256) took 12.0, 13.3, 12.8 and 14.2 s, the seed's widths 9.9 s
+    # (pairs run at different times). 1.6x is more than the 45-min budget of 01 absorbs with rungs of 3-9-27; whether a
+    # narrower widening fits is to be timed side by side on the host that set the budget. A 1-epoch first rung is no
+    # way out (after 1 epoch the points rank by learning rate: at lr 1e-2, d=4 and d=10 were within 0.002).
     "full": dict(learning_rates=[1e-3, 1e-2, 1e-1], latent_dims=[2, 4, 6, 8, 10], n_folds=6, rungs=[3, 9, 27],
                  factor=3, batch_size=128, revive=0.5, channels=[8, 16, 32], hidden=64, compare_latent_dim=10,
                  train_subset=None, tsne_points=5000),
