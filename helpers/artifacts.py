@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pandas as pd
 
-from .models import Autoencoder, load_model, save_model
+from .models import SEED_CHANNELS, SEED_HIDDEN, Autoencoder, load_model, save_model, widths_config
 from .training import fit_autoencoder
 from .utils import CorruptFileError, atomic_save, atomic_write, config_key, read_torch_file, seed_everything
 
@@ -101,18 +101,18 @@ def load_metrics(results_dir, name: str) -> dict:
     return json.loads(path.read_text()) if path.is_file() else {}
 
 
-def load_or_train_autoencoder(path, x_train, x_eval, *, latent_dim, lr, epochs, batch_size, revive=None, channels=(8, 16, 32),
-                              hidden=64, seed=0, device=None, progress=True, results_dir=None, notebook="01_autoencoder"):
-    """Notebook 01's final model: an :class:`~helpers.models.Autoencoder` of ``latent_dim`` trained on all of
-    ``x_train`` with a one-cycle schedule peaking at ``lr`` (and ``revive``), evaluated on ``x_eval`` after each
-    epoch (history column ``test_mse``); ``channels`` and ``hidden`` are its widths (the seed's by default). Loaded from ``path`` when it was saved with the same settings; else
-    trained, resuming from its checkpoint under ``results_dir/checkpoints/``. Returns ``(model, history, loaded)``."""
+def load_or_train_autoencoder(path, x_train, x_eval, *, latent_dim, lr, epochs, batch_size, revive=None,
+                              channels=SEED_CHANNELS, hidden=SEED_HIDDEN, seed=0, device=None, progress=True,
+                              results_dir=None, notebook="01_autoencoder"):
+    """Notebook 01's final model: an :class:`~helpers.models.Autoencoder` of ``latent_dim`` (widths ``channels``,
+    ``hidden``) trained on all of ``x_train`` with a one-cycle schedule peaking at ``lr`` (and ``revive``), evaluated
+    on ``x_eval`` after each epoch (history column ``test_mse``). Loaded from ``path`` when it was saved with the same
+    settings; else trained, resuming from its checkpoint under ``results_dir/checkpoints/``. Returns ``(model, history, loaded)``."""
     cfg = {"latent_dim": latent_dim, "lr": lr, "epochs": epochs, "batch_size": batch_size, "schedule": "onecycle",
            "seed": seed, "n_train": len(x_train)}
     if revive:
         cfg["revive"] = revive
-    if (tuple(channels), hidden) != ((8, 16, 32), 64):  # the seed's widths add nothing to the key
-        cfg.update(channels=list(channels), hidden=hidden)
+    cfg.update(widths_config(channels, hidden))  # the seed's widths add nothing to the key
     ckpt = checkpoint_path(results_dir if results_dir is not None else Path(path).parent, "autoencoder", cfg)
 
     def train():

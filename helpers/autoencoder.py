@@ -9,6 +9,7 @@ import torch
 
 from .artifacts import load_or_train_autoencoder
 from .baselines import fit_pca, pca_reconstruct
+from .models import SEED_CHANNELS, SEED_HIDDEN
 from .training import dead_units, reconstruction_mse
 from .utils import parallel_map
 
@@ -34,15 +35,14 @@ def _train_final(job):
 
 
 def load_or_train_final_models(results_dir, x_train, x_eval, *, pick_dim, compare_dim, lr, epochs, batch_size,
-                               revive=None, channels=(8, 16, 32), hidden=64, seed=0, device=None, n_jobs=1,
+                               revive=None, channels=SEED_CHANNELS, hidden=SEED_HIDDEN, seed=0, device=None, n_jobs=1,
                                progress=True) -> dict:
     """Every model of :func:`final_model_jobs`, each loaded when saved with the same settings, else trained with
-    the final recipe (one-cycle peaking at ``lr``, ``epochs``, ``batch_size``; widths ``channels``, ``hidden``) and saved under ``results_dir``;
-    side by side in ``n_jobs`` single-thread processes. Returns ``{(latent_dim, revive): (model, history, loaded)}``."""
+    the final recipe (one-cycle peaking at ``lr``, ``epochs``, ``batch_size``; widths ``channels``, ``hidden``) and
+    saved under ``results_dir``; side by side in ``n_jobs`` single-thread processes. Returns ``{(latent_dim, revive): (model, history, loaded)}``."""
     jobs = final_model_jobs(pick_dim, compare_dim, revive)
     kw = dict(lr=lr, epochs=epochs, batch_size=batch_size, channels=channels, hidden=hidden, seed=seed, device=device,
-              results_dir=results_dir,
-              progress=progress and (n_jobs == 1 or len(jobs) == 1))
+              results_dir=results_dir, progress=progress and (n_jobs == 1 or len(jobs) == 1))
     work = [(job, final_model_path(results_dir, *job, pick_dim, revive), x_train, x_eval, kw) for job in jobs]
     return dict(zip(jobs, parallel_map(_train_final, work, n_jobs=n_jobs)))
 

@@ -14,20 +14,20 @@ from .utils import parallel_map, seed_everything
 
 
 def encoder_widths(autoencoder: Autoencoder | None) -> dict:
-    """``{"channels", "encoder_hidden"}`` of ``autoencoder``'s encoder (the seed's widths if None), for
-    :class:`EncoderClassifier`: a classifier from scratch is compared on the same architecture."""
+    """``{"channels", "encoder_hidden"}`` of ``autoencoder``'s encoder for :class:`EncoderClassifier` (``{}``, the
+    seed's widths, if None), so that a classifier from scratch is compared on the same architecture."""
     if autoencoder is None:
         return {}
-    return {"channels": list(autoencoder.config.get("channels", (8, 16, 32))), "encoder_hidden": autoencoder.config.get("hidden", 64)}
+    return {"channels": list(autoencoder.config["channels"]), "encoder_hidden": autoencoder.config["hidden"]}
 
 
 def classifier_from_autoencoder(autoencoder: Autoencoder | None, hidden=64, dropout=0.0, latent_dim=None, widths=None):
-    """An :class:`EncoderClassifier` whose encoder starts from ``autoencoder``'s (random if None, with the
-    encoder widths ``widths`` of :func:`encoder_widths`, default the seed's)."""
-    d = autoencoder.latent_dim if autoencoder is not None else latent_dim
-    model = EncoderClassifier(d, hidden=hidden, dropout=dropout, **(encoder_widths(autoencoder) if autoencoder is not None else widths or {}))
-    if autoencoder is not None:
-        model.encoder.load_state_dict(autoencoder.encoder.state_dict())
+    """An :class:`EncoderClassifier` whose encoder starts from ``autoencoder``'s; if None, a random encoder of
+    ``latent_dim`` with the widths ``widths`` (:func:`encoder_widths`; default the seed's)."""
+    if autoencoder is None:
+        return EncoderClassifier(latent_dim, hidden=hidden, dropout=dropout, **(widths or {}))
+    model = EncoderClassifier(autoencoder.latent_dim, hidden=hidden, dropout=dropout, **encoder_widths(autoencoder))
+    model.encoder.load_state_dict(autoencoder.encoder.state_dict())
     return model
 
 

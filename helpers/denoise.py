@@ -55,7 +55,8 @@ def _train_job(job):
 
 def load_or_train_denoisers(jobs: dict, x_train, x_val, *, n_jobs=1, progress=True, **kw) -> dict:
     """:func:`load_or_train_denoiser` for each ``name -> (path, corrupt)`` or ``name -> (path, corrupt, own keywords)``
-    of ``jobs`` (e.g. ``{"snapshot_batch": x}`` for one of them), side by side in ``n_jobs`` single-thread processes. Returns ``{name: (model, history, loaded)}``."""
+    of ``jobs`` (e.g. ``{"snapshot_batch": x}`` for one of them), side by side in ``n_jobs`` single-thread processes.
+    Returns ``{name: (model, history, loaded)}``."""
     kw["progress"] = progress and n_jobs == 1
     work = []
     for name, job in jobs.items():

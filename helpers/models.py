@@ -26,6 +26,9 @@ class Configurable(nn.Module):
         self.config = dict(config)
 
 
+SEED_CHANNELS, SEED_HIDDEN = (8, 16, 32), 64  # the seed's encoder/decoder widths
+
+
 def _check_widths(channels, hidden):
     channels = tuple(int(c) for c in channels)
     if len(channels) != 3 or min(channels) < 1:
@@ -34,12 +37,19 @@ def _check_widths(channels, hidden):
     return channels
 
 
+def widths_config(channels=SEED_CHANNELS, hidden=SEED_HIDDEN) -> dict:
+    """``{"channels", "hidden"}`` to add to a cache key and pass to :class:`Autoencoder`; ``{}`` for the seed's widths,
+    so a run with them keeps the key it always had. Invalid widths raise ``ValueError``."""
+    channels = _check_widths(channels, hidden)
+    return {} if (channels, hidden) == (SEED_CHANNELS, SEED_HIDDEN) else {"channels": list(channels), "hidden": hidden}
+
+
 @register
 class Encoder(Configurable):
     """Conv 1->8->16->32 (3x3, stride 2), Linear 288->64->``latent_dim`` (the seed's widths;
     ``channels`` and ``hidden`` widen it)."""
 
-    def __init__(self, latent_dim: int = 10, channels=(8, 16, 32), hidden: int = 64):
+    def __init__(self, latent_dim: int = 10, channels=SEED_CHANNELS, hidden: int = SEED_HIDDEN):
         check_positive("latent_dim", latent_dim, integer=True)
         c1, c2, c3 = _check_widths(channels, hidden)
         super().__init__(latent_dim=latent_dim, channels=[c1, c2, c3], hidden=hidden)
@@ -61,7 +71,7 @@ class Encoder(Configurable):
 class Decoder(Configurable):
     """Mirror of :class:`Encoder`; ends in a sigmoid, output ``(N, 1, 28, 28)``."""
 
-    def __init__(self, latent_dim: int = 10, channels=(8, 16, 32), hidden: int = 64):
+    def __init__(self, latent_dim: int = 10, channels=SEED_CHANNELS, hidden: int = SEED_HIDDEN):
         check_positive("latent_dim", latent_dim, integer=True)
         c1, c2, c3 = _check_widths(channels, hidden)
         super().__init__(latent_dim=latent_dim, channels=[c1, c2, c3], hidden=hidden)
@@ -83,7 +93,7 @@ class Decoder(Configurable):
 class Autoencoder(Configurable):
     """Encoder + decoder with a ``latent_dim``-dimensional code (seed's widths by default)."""
 
-    def __init__(self, latent_dim: int = 10, channels=(8, 16, 32), hidden: int = 64):
+    def __init__(self, latent_dim: int = 10, channels=SEED_CHANNELS, hidden: int = SEED_HIDDEN):
         check_positive("latent_dim", latent_dim, integer=True)
         channels = _check_widths(channels, hidden)
         super().__init__(latent_dim=latent_dim, channels=list(channels), hidden=hidden)
@@ -108,7 +118,7 @@ class EncoderClassifier(Configurable):
     """
 
     def __init__(self, latent_dim: int = 10, hidden: int = 64, n_classes: int = 10, dropout: float = 0.0,
-                 channels=(8, 16, 32), encoder_hidden: int = 64):
+                 channels=SEED_CHANNELS, encoder_hidden: int = SEED_HIDDEN):
         check_positive("latent_dim", latent_dim, integer=True)
         check_positive("hidden", hidden, integer=True, minimum=0)
         channels = _check_widths(channels, encoder_hidden)

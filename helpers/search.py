@@ -16,7 +16,7 @@ from sklearn.model_selection import ParameterGrid
 from tqdm import tqdm
 
 from .data import cv_folds
-from .models import Autoencoder, _check_widths
+from .models import SEED_CHANNELS, SEED_HIDDEN, Autoencoder, widths_config
 from .training import fit_autoencoder
 from .utils import atomic_write, check_images, check_n_jobs, check_positive, config_key, ensure_dir, parallel_imap, seed_everything
 
@@ -94,7 +94,7 @@ def _run_fold(task, x, run_cfg, device):
     train_idx, val_idx = cv_folds(len(x), run_cfg["n_folds"], run_cfg["seed"])[fold]  # cheap; keeps tasks small
     seed = run_cfg["seed"] + fold
     seed_everything(seed)
-    model = Autoencoder(params["latent_dim"], run_cfg.get("channels", (8, 16, 32)), run_cfg.get("hidden", 64))
+    model = Autoencoder(params["latent_dim"], **{k: run_cfg[k] for k in ("channels", "hidden") if k in run_cfg})
     xt, xv = torch.from_numpy(x[train_idx]), torch.from_numpy(x[val_idx])
     started, t0 = time.time(), time.perf_counter()
     hist = fit_autoencoder(model, xt, xv, epochs=run_cfg["epochs"], lr=params["lr"], batch_size=run_cfg["batch_size"],
@@ -256,7 +256,7 @@ def promote(summary: pd.DataFrame, n_candidates: int, factor: int) -> tuple[list
 
 
 def halving_search_cv(x, param_grid, *, results_dir, rungs=(3, 9, 27), factor=3, n_folds=6, batch_size=256,
-                      weight_decay=1e-5, schedule="onecycle", revive=None, channels=(8, 16, 32), hidden=64, seed=0,
+                      weight_decay=1e-5, schedule="onecycle", revive=None, channels=SEED_CHANNELS, hidden=SEED_HIDDEN, seed=0,
                       n_jobs=1, backend=None, device=None, progress=True) -> CVResult:
     """Successive halving over ``ParameterGrid(param_grid)`` with epochs as the resource (the semantics of
     scikit-learn's ``HalvingGridSearchCV``): every point is cross-validated on all ``n_folds`` folds for
@@ -284,9 +284,7 @@ def halving_search_cv(x, param_grid, *, results_dir, rungs=(3, 9, 27), factor=3,
     cv_folds(len(x), n_folds, seed)  # validates n_folds before any work
     base = {"data": data_fingerprint(x), "n": len(x), "n_folds": n_folds, "batch_size": batch_size,
             "weight_decay": weight_decay, "schedule": schedule, "seed": seed, "revive": revive}
-    if (tuple(channels), hidden) != ((8, 16, 32), 64):  # the seed's widths add nothing to the key
-        _check_widths(channels, hidden)
-        base.update(channels=list(channels), hidden=hidden)
+    base.update(widths_config(channels, hidden))  # the seed's widths add nothing to the key
     points, all_rows, summaries, rung_log, n_trained = grid, [], [], [], 0
     for i, epochs in enumerate(rungs):
         # keyed by the epochs, not the rung's index: a run at the same length is the same run in any layout
