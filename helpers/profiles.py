@@ -68,16 +68,18 @@ AUTOENCODER = {
     # full: all 60,000 images, 6 folds, the seed's grid, 15 -> 5 -> 2 points over rungs of 3, 9 and 27 epochs: the
     # last rung is long enough to converge, and 3 epochs is the shortest first rung that trains every usable point
     # past the mean image (after 1 epoch a third of the folds still sit on it, so a 1-epoch rung ranks by luck).
-    # The network's widths (`channels`, `hidden`) are the seed's. Measured on the d=10 final model (lr 1e-2, 27 epochs,
-    # revived; one thread, AMD EPYC host, 2026-12-04): test MSE 0.01168 with the seed's widths (8, 16, 32; 64), 0.01117
-    # with hidden 256, 0.01115 with hidden 512, 0.01078 with (8, 16, 48; 256), 0.01080 with (8, 16, 64; 256), 0.01069
+    # The network's widths (`channels`, `hidden`) are the seed's. What `python benchmarks/autoencoder_widths.py` measures
+    # (taken with the same calls on an AMD EPYC host, 2026-12-04, before the script was committed), on the d=10 final
+    # model (lr 1e-2, 27 epochs, revived, one thread, two at a time): test MSE 0.01168 with the seed's widths
+    # (8, 16, 32; 64), 0.01117 with hidden 256, 0.01115 with hidden 512, 0.01078 with (8, 16, 48; 256), 0.01080 with (8, 16, 64; 256), 0.01069
     # with (8, 24, 48; 256), 0.01066 with (8, 24, 64; 256), 0.01062 with (12, 24, 48; 256), 0.01054 with (16, 32, 64;
     # 256): the middle convolution's width matters most. Side by side in one run of the search's own harness (6 folds of
     # 50,000 images, 3 epochs, lr 1e-2, d=10, two folds at a time; that host): 26.7 s per fold with the seed's widths
     # (mean of a run before and after), 35.6 s (1.33x) with (8, 24, 48; 256), of whose folds 2 of 6 were still
     # collapsed after 3 epochs, and 39.4 s (1.48x) with (12, 24, 48; 256), none collapsed. 1.48x is more than the
     # 45-min budget of 01 absorbs with rungs of 3-9-27 on the host that set it. A 1-epoch first rung is no way out
-    # (after 1 epoch the points rank by learning rate: at lr 1e-2, d=4 and d=10 were within 0.002).
+    # (`halving_search_cv` with rungs=[1] on lr 1e-3, 1e-2 x d 4, 10: after 1 epoch the points rank by learning rate;
+    # at lr 1e-2, d=4 and d=10 were within 0.002).
     "full": dict(learning_rates=[1e-3, 1e-2, 1e-1], latent_dims=[2, 4, 6, 8, 10], n_folds=6, rungs=[3, 9, 27],
                  factor=3, batch_size=128, revive=0.5, channels=[8, 16, 32], hidden=64, compare_latent_dim=10,
                  train_subset=None, tsne_points=5000),
