@@ -84,8 +84,13 @@ class CVResult:
         kind = "(point, fold, rung)" if len(self.rungs) else "(point, fold)"
         return (f"{len(self.folds)} {kind} runs; {len(self.folds) - self.n_trained} were reloaded from the saved results of "
                 f"an earlier run with the same settings (`results/cv_folds.csv`), {self.n_trained} trained in this run. When "
-                f"they were trained, the search took **{self.wall_seconds / 60:.1f} min** of wall time "
+                f"they were trained, the search took **{self.wall_seconds / 60:.1f} min** of wall time{self._on()} "
                 f"({self.images_per_second:,.0f} training images per second over all folds and epochs).")
+
+    def _on(self) -> str:
+        """" on cpu" / " on cuda": the device the rows trained on (rows saved before it was recorded: nothing)."""
+        devices = sorted(set(self.folds["device"].dropna())) if "device" in self.folds else []
+        return f" on {' and '.join(devices)}" if devices else ""
 
 
 def _run_fold(task, x, run_cfg, device):
@@ -105,7 +110,8 @@ def _run_fold(task, x, run_cfg, device):
     row = {**params, "fold": fold, "train_mse": float(last["train_mse"]), "val_mse": float(last["val_mse"]),
            "epochs_run": int(len(hist)), "diverged": bool(hist["diverged"].any()),
            "collapsed": bool(last["val_mse"] >= 0.95 * mean_img_mse), "seconds": time.perf_counter() - t0,
-           "started": started, "finished": time.time(), "n_train": len(xt), "key": key}
+           "started": started, "finished": time.time(), "n_train": len(xt), "key": key,
+           "device": next(model.parameters()).device.type}
     if "revive" in run_cfg:  # a halving run: its rows say their length (the caller adds the rung)
         row = {"epochs": run_cfg["epochs"], **row}
     return row
