@@ -77,6 +77,8 @@ class CVResult:
                "cv_images_per_second": self.images_per_second}
         if len(self.rungs):
             out["cv_rungs"] = [int(e) for e in self.rungs["epochs"]]
+        if self._on():
+            out["cv_device"] = self._on().removeprefix(" on ")
         return out
 
     def describe(self) -> str:

@@ -41,7 +41,8 @@ ROWS = [
      lambda m: f"{m['cv_val_mse_mean']:.5f} ± {m['cv_val_mse_std']:.5f} ({m['cv_rungs'][-1]} epochs, rungs {'-'.join(map(str, m['cv_rungs']))})", "0.013522"),
     ("01 autoencoder", "CV mean train MSE ± std at the pick", lambda m: f"{m['cv_train_mse_mean']:.5f} ± {m['cv_train_mse_std']:.5f}", "0.014326"),
     ("01 autoencoder", "grid search wall time / training images per second (when it was trained)",
-     lambda m: f"{m['cv_wall_seconds'] / 60:.1f} min / {m['cv_images_per_second']:,.0f}", "—"),
+     lambda m: f"{m['cv_wall_seconds'] / 60:.1f} min / {m['cv_images_per_second']:,.0f}"
+               + (f" (on {m['cv_device']})" if m.get("cv_device") else ""), "—"),
     ("01 autoencoder", "test MSE of the final model, the pick retrained on all 60,000 images (issue target ≤ 0.0108)",
      lambda m: f"{m['test_mse']:.5f} ({m['final_epochs']} epochs)", "— (0.0135 val)"),
     ("01 autoencoder", "test MSE of PCA, same number of components", lambda m: f"{m['pca_test_mse']:.5f}", "—"),

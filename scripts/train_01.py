@@ -2,6 +2,9 @@
 notebook's own calls and profile, into the results folder that the notebook then loads them from.
 
     python scripts/train_01.py [--profile full|quick] [--results DIR] [--n-jobs N] [--root DIR]
+        [--learning-rates LR ...] [--latent-dims D ...] [--rungs EPOCHS ...]
+
+The last three replace the profile's grid and rungs (e.g. one point at the last rung's length, to check a number).
 
 For a machine that has a GPU but no Jupyter or papermill (the committed full-profile search and final models were
 trained this way on one, see the README): copy the results folder back, then run notebook 01 as usual
@@ -25,10 +28,14 @@ def main(argv=None):
     ap.add_argument("--results", default=None, help="results folder (default: the profile's, as the notebook's)")
     ap.add_argument("--n-jobs", type=int, default=None, help="parallel folds (default: as the notebook, one per core up to 8)")
     ap.add_argument("--root", default=None, help="MNIST root (default: $MNIST_ROOT, else data/)")
+    ap.add_argument("--learning-rates", type=float, nargs="+", default=None, help="grid of peak rates (default: the profile's)")
+    ap.add_argument("--latent-dims", type=int, nargs="+", default=None, help="grid of latent sizes (default: the profile's)")
+    ap.add_argument("--rungs", type=int, nargs="+", default=None, help="epochs of each rung (default: the profile's)")
     a = ap.parse_args(argv)
     repo = Path(__file__).resolve().parents[1]
     given = {"results_dir": a.results or repo / ("results" if a.profile == "full" else "build/quick/results"),
-             "figures_dir": repo / ("figures" if a.profile == "full" else "build/quick/figures")}
+             "figures_dir": repo / ("figures" if a.profile == "full" else "build/quick/figures"),
+             "learning_rates": a.learning_rates, "latent_dims": a.latent_dims, "rungs": a.rungs}
     S = profiles.setup(a.profile, profiles.AUTOENCODER, given)
     n_jobs, revive, t0 = a.n_jobs or min(cpu_count(), 8), S.revive or None, time.time()
     x_train, _, x_test, _ = load_train_test(a.root, S.train_subset)

@@ -95,8 +95,10 @@ def test_summary_table_from_results(tmp_path):
     save_metrics(tmp_path, "01_autoencoder", {"best_lr": 0.01, "best_latent_dim": 8, "cv_val_mse_mean": 0.02,
                                               "cv_val_mse_std": 0.001, "cv_train_mse_mean": 0.03, "cv_train_mse_std": 0.002,
                                               "test_mse": 0.0123456, "pca_test_mse": 0.03, "final_epochs": 27,
-                                              "cv_rungs": [3, 9, 27]})
+                                              "cv_rungs": [3, 9, 27], "cv_wall_seconds": 390.0, "cv_images_per_second": 110611,
+                                              "cv_device": "cuda"})
     t = table(tmp_path)
+    assert "| 6.5 min / 110,611 (on cuda) |" in t  # where the search trained
     assert "| test MSE of the final model, the pick retrained on all 60,000 images (issue target ≤ 0.0108) | 0.01235 (27 epochs) |" in t
     assert "| 0.02000 ± 0.00100 (27 epochs, rungs 3-9-27) |" in t
     assert "| test MSE at the seed's d=10, same final recipe | not trained |" in t  # the pick was d=8, no comparison saved

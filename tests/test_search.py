@@ -196,6 +196,7 @@ def test_halving_real_training_two_rungs(mnist_train, tmp_path):
     r0 = res.summary[res.summary.rung == 0].set_index(["lr", "latent_dim"])["val_mse_mean"]
     assert all(r["val_mse_mean"] < r0[(r["lr"], r["latent_dim"])] for _, r in last.iterrows())
     assert res.wall_seconds > 0 and res.images_per_second > 0
+    assert res.metrics()["cv_device"] == "cpu"  # the results file says where the search trained
 
 
 def test_halving_a_single_collapsed_fold_does_not_drop_a_point_but_a_majority_does(tiny, tmp_path, monkeypatch):
