@@ -106,7 +106,8 @@ def _run_fold(task, x, run_cfg, device):
     started, t0 = time.time(), time.perf_counter()
     hist = fit_autoencoder(model, xt, xv, epochs=run_cfg["epochs"], lr=params["lr"], batch_size=run_cfg["batch_size"],
                            weight_decay=run_cfg["weight_decay"], seed=seed, device=device, progress=False,
-                           schedule=run_cfg["schedule"], revive=run_cfg.get("revive"), validate="last")
+                           schedule=run_cfg["schedule"], revive=run_cfg.get("revive"), validate="last",
+                           amp=run_cfg.get("amp", False))
     last = hist.iloc[-1]
     mean_img_mse = float(((xv - xt.mean(0, keepdim=True)) ** 2).mean())
     row = {**params, "fold": fold, "train_mse": float(last["train_mse"]), "val_mse": float(last["val_mse"]),
@@ -265,7 +266,7 @@ def promote(summary: pd.DataFrame, n_candidates: int, factor: int) -> tuple[list
 
 def halving_search_cv(x, param_grid, *, results_dir, rungs=(3, 9, 27), factor=3, n_folds=6, batch_size=256,
                       weight_decay=1e-5, schedule="onecycle", revive=None, channels=SEED_CHANNELS, hidden=SEED_HIDDEN, seed=0,
-                      n_jobs=1, backend=None, device=None, progress=True) -> CVResult:
+                      amp=False, n_jobs=1, backend=None, device=None, progress=True) -> CVResult:
     """Successive halving over ``ParameterGrid(param_grid)`` with epochs as the resource (the semantics of
     scikit-learn's ``HalvingGridSearchCV``): every point is cross-validated on all ``n_folds`` folds for
     ``rungs[0]`` epochs; the best ``ceil(n / factor)`` of the ``n`` points of a rung by mean validation MSE go
@@ -273,7 +274,7 @@ def halving_search_cv(x, param_grid, *, results_dir, rungs=(3, 9, 27), factor=3,
     the rung where it happened. Every (point, fold, rung) trains from scratch with the whole recipe of the
     final model at the rung's length (``schedule`` peaking at the point's learning rate, ``revive``), so each
     rung estimates what a final model of that length would score (an :class:`Autoencoder` with ``channels`` and
-    ``hidden``, the seed's widths by default); rows are saved and resumed per
+    ``hidden``, the seed's widths by default; ``amp``: bf16 autocast, in the key only when on); rows are saved and resumed per
     (point, fold, rung) as in :func:`grid_search_cv`.
     Writes ``cv_folds.csv`` (one row per point, fold and rung), ``cv_summary.csv`` (one row per point and
     rung) and ``cv_rungs.csv`` (per rung: epochs, points trained, usable, promoted) to ``results_dir``.
@@ -293,6 +294,8 @@ def halving_search_cv(x, param_grid, *, results_dir, rungs=(3, 9, 27), factor=3,
     base = {"data": data_fingerprint(x), "n": len(x), "n_folds": n_folds, "batch_size": batch_size,
             "weight_decay": weight_decay, "schedule": schedule, "seed": seed, "revive": revive}
     base.update(widths_config(channels, hidden))  # the seed's widths add nothing to the key
+    if amp:
+        base["amp"] = True  # fp32 (the default) adds nothing either
     points, all_rows, summaries, rung_log, n_trained = grid, [], [], [], 0
     for i, epochs in enumerate(rungs):
         # keyed by the epochs, not the rung's index: a run at the same length is the same run in any layout

@@ -195,7 +195,7 @@ class _Eval:
 
 def fit_autoencoder(model, train_x, val_x=None, *, epochs, lr, batch_size=256, weight_decay=1e-5, corrupt=None,
                     seed=0, device=None, progress=True, schedule=None, checkpoint=None, callback=None, revive=None,
-                    revive_images=4096, validate="every", desc="autoencoder"):
+                    revive_images=4096, validate="every", amp=False, desc="autoencoder"):
     """Train ``model`` to reconstruct ``train_x`` with MSE; ``corrupt(batch)`` (optional) is applied
     to each input batch while the target stays clean (a denoising autoencoder).
 
@@ -206,7 +206,8 @@ def fit_autoencoder(model, train_x, val_x=None, *, epochs, lr, batch_size=256, w
     of the first ``revive * epochs`` epochs the ReLU units never active on the first ``revive_images`` training
     images are re-initialised (:func:`revive_dead_units`); the log's ``revived`` column counts them.
     ``validate="last"`` computes ``val_mse`` after the last epoch only (NaN before; e.g. a CV fold, which is scored by
-    its last epoch), ``"every"`` (the default) after each.
+    its last epoch), ``"every"`` (the default) after each. ``amp``: the training forward passes in bf16 autocast (the
+    loss in fp32; evaluation stays fp32), fast only where bf16 is native (``helpers.gan.bf16_is_fast``).
     """
     _check_common(epochs, lr, batch_size, weight_decay, schedule)
     if validate not in ("every", "last"):
@@ -240,7 +241,9 @@ def fit_autoencoder(model, train_x, val_x=None, *, epochs, lr, batch_size=256, w
     def batch_loss(idx):
         target = x[idx.to(dev)]
         inputs = corrupt(target) if corrupt is not None else target
-        return F.mse_loss(model(inputs), target), None
+        with torch.autocast(dev.type, dtype=torch.bfloat16, enabled=bool(amp)):
+            out = model(inputs)
+        return F.mse_loss(out.float(), target), None
 
     def evaluate():
         return {} if val_x is None else {"val_mse": reconstruction_mse(model, val_in, vx, device=dev)}

@@ -15,7 +15,10 @@ from helpers.report import REPO
     (["benchmarks/gan_step.py", "--steps", "2", "--repeats", "1", "--batches", "32", "--threads", "1", "--bf16", "off"],
      ["|      fp32 |", "bf16 rows skipped (--bf16 off;"]),
     (["benchmarks/autoencoder_widths.py", "--widths", "8,16,32:64", "4,8,8:16", "--fold-epochs", "1", "--final-epochs", "1",
-      "--images", "600"], ["fold cost: 6 folds of 500 images", "(4, 8, 8) |     16 |", "of 6", "final model: d = 10, 1 epochs", "test MSE"]),
+      "--images", "600", "--bf16", "off"], ["fold cost: 6 folds of 500 images", "(4, 8, 8) |     16 |   no |", "of 6",
+                                             "final model: d = 10, 1 epochs", "test MSE", "bf16 rows skipped (--bf16 off;"]),
+    (["benchmarks/autoencoder_widths.py", "--widths", "4,8,8:16", "--fold-epochs", "1", "--final-epochs", "1",
+      "--images", "600", "--bf16", "on"], ["(4, 8, 8) |     16 |   no |", "(4, 8, 8) |     16 |  yes |", "test MSE"]),
 ])
 def test_benchmark_prints_its_table(args, expect):
     out = subprocess.run([sys.executable, *args], cwd=REPO, capture_output=True, text=True, timeout=300)

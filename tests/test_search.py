@@ -242,6 +242,21 @@ def test_halving_widths_are_part_of_the_key_and_build_the_fold_model(tiny, tmp_p
         search.halving_search_cv(tiny, HALVING_GRID, results_dir=tmp_path, channels=(4, 8), hidden=16, **HKW)
 
 
+def test_halving_bf16_is_part_of_the_key_only_when_on(tiny, tmp_path, monkeypatch):
+    amps, fake = [], fake_fold()
+
+    def spy(task, x, run_cfg, device):
+        amps.append(run_cfg.get("amp", False))
+        return fake(task, x, run_cfg, device)
+
+    monkeypatch.setattr(search, "_run_fold", spy)
+    first = search.halving_search_cv(tiny, HALVING_GRID, results_dir=tmp_path, **HKW)
+    assert search.halving_search_cv(tiny, HALVING_GRID, results_dir=tmp_path, amp=False, **HKW).n_trained == 0
+    amps.clear()
+    assert search.halving_search_cv(tiny, HALVING_GRID, results_dir=tmp_path, amp=True, **HKW).n_trained == first.n_trained
+    assert set(amps) == {True}
+
+
 def test_fold_model_has_the_searched_widths(tiny, monkeypatch):
     built = []
     real = search.Autoencoder

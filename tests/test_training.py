@@ -233,3 +233,24 @@ def test_validate_last_scores_only_the_last_epoch_and_trains_the_same(small):
         assert torch.equal(a, b)
     with pytest.raises(ValueError, match="validate must be 'every' or 'last'"):
         _fit(x, v, validate="first")
+
+
+def test_amp_trains_in_bf16_autocast_and_off_is_the_plain_fit(small, monkeypatch):
+    x, v = small
+    plain_model, plain = _fit(x, v, epochs=2, lr=3e-3)
+    off_model, off = _fit(x, v, epochs=2, lr=3e-3, amp=False)
+    assert off["train_mse"].tolist() == plain["train_mse"].tolist()  # amp=False changes nothing (cached runs stay valid)
+    dtypes = []
+    real_forward = torch.nn.Conv2d.forward
+
+    def spy(self, inp):
+        out = real_forward(self, inp)
+        dtypes.append(out.dtype)
+        return out
+
+    monkeypatch.setattr(torch.nn.Conv2d, "forward", spy)
+    amp_model, amp = _fit(x, v, epochs=2, lr=3e-3, amp=True)
+    assert torch.bfloat16 in dtypes  # the training forward passes ran in bf16
+    assert torch.isfinite(torch.tensor(amp["train_mse"].tolist())).all() and amp["val_mse"].iloc[-1] < v.var().item() * 2
+    assert all(p.dtype == torch.float32 for p in amp_model.parameters())  # weights stay fp32
+    assert amp["train_mse"].tolist() != plain["train_mse"].tolist()
