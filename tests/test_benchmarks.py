@@ -19,6 +19,8 @@ from helpers.report import REPO
                                              "final model: d = 10, 1 epochs", "test MSE", "bf16 rows skipped (--bf16 off;"]),
     (["benchmarks/autoencoder_widths.py", "--widths", "4,8,8:16", "--fold-epochs", "1", "--final-epochs", "1",
       "--images", "600", "--bf16", "on"], ["(4, 8, 8) |     16 |   no |", "(4, 8, 8) |     16 |  yes |", "test MSE"]),
+    (["benchmarks/warm_restarts.py", "--rungs", "1", "2", "--latent-dims", "4", "--images", "600"],
+     ["fold 0 of 6 (500 / 100 images)", "val @  1 ep | val @  2 ep", "  4 | one-cycle |", "  4 |  restarts |"]),
 ])
 def test_benchmark_prints_its_table(args, expect):
     out = subprocess.run([sys.executable, *args], cwd=REPO, capture_output=True, text=True, timeout=300)
