@@ -21,6 +21,8 @@ from helpers.report import REPO
       "--images", "600", "--bf16", "on"], ["(4, 8, 8) |     16 |   no |", "(4, 8, 8) |     16 |  yes |", "test MSE"]),
     (["benchmarks/warm_restarts.py", "--rungs", "1", "2", "--latent-dims", "4", "--images", "600"],
      ["fold 0 of 6 (500 / 100 images)", "val @  1 ep | val @  2 ep", "  4 | one-cycle |", "  4 |  restarts |"]),
+    (["benchmarks/warm_restarts.py", "--rungs", "1", "2", "--latent-dims", "2", "4", "--lr", "0.001", "--ways", "one-cycle",
+      "--images", "600"], ["lr 0.001,", "  2 | one-cycle |", "  4 | one-cycle |"]),
 ])
 def test_benchmark_prints_its_table(args, expect):
     out = subprocess.run([sys.executable, *args], cwd=REPO, capture_output=True, text=True, timeout=300)
