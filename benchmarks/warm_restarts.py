@@ -54,6 +54,8 @@ def main():
     args = ap.parse_args()
     if sorted(set(args.rungs)) != args.rungs:
         ap.error(f"--rungs must be increasing, got {args.rungs}")
+    if not 0 <= args.fold < 6:
+        ap.error(f"--fold must be one of 0 ... 5, got {args.fold}")
     x = load_train_test(args.root, args.images)[0]
     tr, va = cv_folds(len(x), 6, 0)[args.fold]
     jobs = [(how, d, args.lr, args.rungs, x[tr], x[va]) for d in args.latent_dims for how in args.ways]

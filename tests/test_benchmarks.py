@@ -30,6 +30,12 @@ def test_benchmark_prints_its_table(args, expect):
     assert all(e in out.stdout for e in expect), out.stdout
 
 
+def test_warm_restarts_benchmark_names_a_bad_fold():
+    out = subprocess.run([sys.executable, "benchmarks/warm_restarts.py", "--fold", "6", "--images", "600"], cwd=REPO,
+                         capture_output=True, text=True, timeout=300)
+    assert out.returncode == 2 and "--fold must be one of 0 ... 5, got 6" in out.stderr
+
+
 def test_gan_benchmark_times_bf16_by_default_only_where_it_is_native():
     from helpers.gan import bf16_is_fast
 
