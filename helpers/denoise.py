@@ -3,6 +3,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import numpy as np
 import pandas as pd
 import torch
 
@@ -12,7 +13,7 @@ from .corruption import corrupt_fixed
 from .metrics import quality_table
 from .models import Autoencoder
 from .training import accuracy_and_loss, fit_autoencoder, predict
-from .utils import parallel_map, seed_everything
+from .utils import parallel_map, save_npz, seed_everything
 
 
 def load_or_train_denoiser(path, corrupt, x_train, x_val, *, latent_dim=64, channels=(16, 32, 64), hidden=256, epochs=40,
@@ -21,7 +22,7 @@ def load_or_train_denoiser(path, corrupt, x_train, x_val, *, latent_dim=64, chan
 
     The model is cached at ``path`` (with its settings, so a changed setting or corruption retrains) and
     training resumes from a checkpoint under ``path``'s folder. With ``snapshot_batch``, the outputs on that
-    batch after every epoch are saved to ``<path stem>_progress.pt`` as ``{epoch: images}``.
+    batch after every epoch are saved to ``<path stem>_progress.npz`` (no pickle; :func:`load_progress` reads it).
     """
     path = Path(path)
     cfg = {"latent_dim": latent_dim, "channels": list(channels), "hidden": hidden, "epochs": epochs, "lr": lr,
@@ -36,7 +37,7 @@ def load_or_train_denoiser(path, corrupt, x_train, x_val, *, latent_dim=64, chan
                                schedule="onecycle", seed=seed, device=device, progress=progress,
                                checkpoint=checkpoint_path(path.parent, path.stem, cfg), callback=keep, desc=path.stem)
         if snapshot_batch is not None:
-            torch.save(snaps, progress_path(path))
+            save_npz(progress_path(path), {f"epoch_{e}": s.numpy() for e, s in sorted(snaps.items())})
         return model, hist
 
     return load_or_train(path, cfg, train, corruption=repr(corrupt))
@@ -45,7 +46,17 @@ def load_or_train_denoiser(path, corrupt, x_train, x_val, *, latent_dim=64, chan
 def progress_path(path) -> Path:
     """Where :func:`load_or_train_denoiser` keeps the per-epoch outputs on its snapshot batch."""
     path = Path(path)
-    return path.with_name(f"{path.stem}_progress.pt")
+    return path.with_name(f"{path.stem}_progress.npz")
+
+
+def load_progress(path) -> dict:
+    """The per-epoch outputs on the snapshot batch of the denoiser saved at ``path``, ``{epoch: images}`` (float32, as
+    the model gave them); ``{}`` when none were kept."""
+    file = progress_path(path)
+    if not file.is_file():
+        return {}
+    with np.load(file, allow_pickle=False) as z:
+        return {int(k.split("_")[1]): torch.from_numpy(z[k]) for k in z.files}
 
 
 def _train_job(job):

@@ -16,7 +16,7 @@ from .data import train_val_split
 from .loop import epoch_loop
 from .models import Discriminator, Generator, SmallCNN
 from .training import fit_classifier
-from .utils import atomic_write, check_positive, device as pick_device, seed_everything, to_device
+from .utils import atomic_write, check_positive, device as pick_device, save_npz, seed_everything, to_device
 
 
 def to_gan_range(x: torch.Tensor) -> torch.Tensor:
@@ -465,11 +465,7 @@ def save_gan_log(log: dict, results_dir) -> None:
     keep = [e for e in sorted(snaps) if e in SNAPSHOT_EPOCHS or e == max(snaps)]
     arrays = {f"epoch_{e}": (from_gan_range(snaps[e][:SNAPSHOT_IMAGES]).clamp(0, 1) * 255).round().to(torch.uint8).numpy()
               for e in keep}
-    def write(tmp):
-        with open(tmp, "wb") as f:  # a file object: given a path, numpy would append ".npz" to the temporary name
-            np.savez_compressed(f, **arrays)
-
-    atomic_write(files["snapshots"], write)
+    save_npz(files["snapshots"], arrays)
 
 
 def read_gan_log(results_dir, epochs: pd.DataFrame) -> dict:

@@ -7,6 +7,7 @@ import os
 import random
 import sys
 import warnings
+import zipfile
 from pathlib import Path
 
 import numpy as np
@@ -186,13 +187,32 @@ class CorruptFileError(ValueError):
 
 def atomic_write(path, write) -> Path:
     """Call ``write(tmp)`` on a temporary file beside ``path``, then rename it to ``path``: a killed run never
-    leaves half a file."""
+    leaves half a file (and a ``write`` that raises leaves no temporary file)."""
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
     tmp = path.with_name(path.name + ".tmp")
-    write(tmp)
+    try:
+        write(tmp)
+    except BaseException:
+        tmp.unlink(missing_ok=True)
+        raise
     tmp.replace(path)
     return path
+
+
+def save_npz(path, arrays: dict) -> Path:
+    """Write ``arrays`` (name -> numpy array) as a compressed ``.npz`` that ``numpy.load`` reads, without pickles and
+    byte for byte the same for the same arrays (numpy's own ``savez`` stamps each member with the time of writing, so
+    an unchanged result would still change the committed file), through :func:`atomic_write`."""
+    def write(tmp):
+        with zipfile.ZipFile(tmp, "w", zipfile.ZIP_DEFLATED) as z:
+            for name, a in arrays.items():
+                info = zipfile.ZipInfo(f"{name}.npy", date_time=(1980, 1, 1, 0, 0, 0))
+                info.compress_type = zipfile.ZIP_DEFLATED
+                with z.open(info, "w", force_zip64=True) as f:
+                    np.lib.format.write_array(f, np.ascontiguousarray(a), allow_pickle=False)
+
+    return atomic_write(path, write)
 
 
 def atomic_save(obj, path) -> Path:

@@ -1,7 +1,7 @@
 import torch
 
 from helpers.corruption import Compose, GaussianNoise, RandomRotation, corrupt_fixed
-from helpers.denoise import load_or_train_denoiser, progress_path
+from helpers.denoise import load_or_train_denoiser, load_progress, progress_path
 from helpers.models import Autoencoder, load_model
 
 TINY = dict(latent_dim=4, channels=(2, 4, 4), hidden=8, epochs=2, lr=5e-3, batch_size=32, seed=0, device="cpu", progress=False)
@@ -15,8 +15,10 @@ def test_denoiser_cached_per_corruption_and_contract(tmp_path, mnist_test):
     snap = x_va[:5]
     model, hist, loaded = load_or_train_denoiser(path, noise, x_tr, x_va, snapshot_batch=snap, **TINY)
     assert not loaded and len(hist) == 2 and {"train_mse", "val_mse"} <= set(hist.columns)
-    snaps = torch.load(progress_path(path))
-    assert sorted(snaps) == [1, 2] and snaps[2].shape == snap.shape
+    snaps = load_progress(path)
+    assert sorted(snaps) == [1, 2] and snaps[2].shape == snap.shape and snaps[2].dtype == torch.float32
+    assert progress_path(path).suffix == ".npz" and torch.allclose(snaps[2], model.eval()(snap), atol=1e-6)  # the last epoch's outputs
+    assert load_progress(tmp_path / "never_trained.pt") == {}
 
     # same settings: loaded, not retrained; the saved file meets the contract
     again, hist2, loaded2 = load_or_train_denoiser(path, noise, x_tr, x_va, **TINY)
@@ -49,7 +51,7 @@ def test_denoisers_side_by_side_take_their_own_keywords(tmp_path, mnist_test):
             "plain": (tmp_path / "b.pt", Compose(GaussianNoise(0.1)))}
     fits = load_or_train_denoisers(jobs, x_tr, x_va, n_jobs=2, **TINY)
     assert list(fits) == list(jobs) and all(not loaded for _, _, loaded in fits.values())
-    assert sorted(torch.load(progress_path(tmp_path / "a.pt"))) == [1, 2]  # only the job that asked keeps snapshots
+    assert sorted(load_progress(tmp_path / "a.pt")) == [1, 2]  # only the job that asked keeps snapshots
     assert not progress_path(tmp_path / "b.pt").exists()
     # each is the model load_or_train_denoiser trains with the same settings: loaded from the same file
     _, hist, loaded = load_or_train_denoiser(tmp_path / "b.pt", Compose(GaussianNoise(0.1)), x_tr, x_va, **TINY)

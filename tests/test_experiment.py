@@ -1,7 +1,9 @@
 """The experiment layer: settings per part, the cached-run primitive, notebook 01's final models, thin notebooks."""
 import ast
 import json
+import time
 
+import numpy as np
 import pandas as pd
 import pytest
 import torch
@@ -279,3 +281,19 @@ def test_final_autoencoder_widths_train_that_network_and_only_other_widths_chang
                                                     batch_size=64, channels=(4, 8, 8), hidden=16, seed=0, device="cpu",
                                                     progress=False)
     assert [m.config["hidden"] for m, _, _ in finals.values()] == [16]
+
+
+def test_save_npz_is_read_by_numpy_without_pickles_and_is_the_same_bytes_for_the_same_arrays(tmp_path):
+    from helpers.utils import save_npz
+
+    arrays = {"epoch_1": np.arange(12, dtype=np.float32).reshape(3, 4), "epoch_2": np.ones((2, 1, 28, 28), np.uint8)}
+    a = save_npz(tmp_path / "a.npz", arrays)
+    time.sleep(2.1)  # numpy's savez would stamp a later time (zip times count in 2-second steps)
+    b = save_npz(tmp_path / "b.npz", arrays)
+    assert a.read_bytes() == b.read_bytes() and not list(tmp_path.glob("*.tmp"))
+    with np.load(a, allow_pickle=False) as z:
+        assert z.files == ["epoch_1", "epoch_2"]
+        assert all(np.array_equal(z[k], v) and z[k].dtype == v.dtype for k, v in arrays.items())
+    with pytest.raises(ValueError):  # an object array would need a pickle
+        save_npz(tmp_path / "c.npz", {"x": np.array([{"a": 1}], dtype=object)})
+    assert not (tmp_path / "c.npz").exists() and not list(tmp_path.glob("*.tmp"))  # a failed write leaves nothing
