@@ -22,22 +22,30 @@ def load_or_train_denoiser(path, corrupt, x_train, x_val, *, latent_dim=64, chan
 
     The model is cached at ``path`` (with its settings, so a changed setting or corruption retrains) and
     training resumes from a checkpoint under ``path``'s folder. With ``snapshot_batch``, the outputs on that
-    batch after every epoch are saved to ``<path stem>_progress.npz`` (no pickle; :func:`load_progress` reads it).
+    batch after every epoch are saved to ``<path stem>_progress.npz`` (no pickle; :func:`load_progress` reads it);
+    they are kept beside the checkpoint as training goes, so a resumed run still has the epochs before the kill.
     """
     path = Path(path)
     cfg = {"latent_dim": latent_dim, "channels": list(channels), "hidden": hidden, "epochs": epochs, "lr": lr,
            "batch_size": batch_size, "seed": seed, "corrupt": repr(corrupt), "n_train": len(x_train)}
 
+    ckpt = checkpoint_path(path.parent, path.stem, cfg)
+    partial = ckpt.with_name(f"{ckpt.stem}_progress.npz")  # the snapshots so far, beside the checkpoint they go with
+
     def train():
-        snaps = {}
+        snaps = _read_snapshots(partial) if ckpt.is_file() else {}  # a resumed run keeps the epochs it already saw
+
+        def keep(epoch, m):
+            snaps[epoch] = predict(m, snapshot_batch, device=device)
+            save_npz(partial, _snapshot_arrays(snaps))
+
         seed_everything(seed)
         model = Autoencoder(latent_dim, channels, hidden)
-        keep = None if snapshot_batch is None else (lambda ep, m: snaps.__setitem__(ep, predict(m, snapshot_batch, device=device)))
         hist = fit_autoencoder(model, x_train, x_val, epochs=epochs, lr=lr, batch_size=batch_size, corrupt=corrupt,
-                               schedule="onecycle", seed=seed, device=device, progress=progress,
-                               checkpoint=checkpoint_path(path.parent, path.stem, cfg), callback=keep, desc=path.stem)
+                               schedule="onecycle", seed=seed, device=device, progress=progress, checkpoint=ckpt,
+                               callback=None if snapshot_batch is None else keep, desc=path.stem)
         if snapshot_batch is not None:
-            save_npz(progress_path(path), {f"epoch_{e}": s.numpy() for e, s in sorted(snaps.items())})
+            save_npz(progress_path(path), _snapshot_arrays({e: s for e, s in snaps.items() if e <= epochs}))
         return model, hist
 
     return load_or_train(path, cfg, train, corruption=repr(corrupt))
@@ -52,8 +60,15 @@ def progress_path(path) -> Path:
 def load_progress(path) -> dict:
     """The per-epoch outputs on the snapshot batch of the denoiser saved at ``path``, ``{epoch: images}`` (float32, as
     the model gave them); ``{}`` when none were kept."""
-    file = progress_path(path)
-    if not file.is_file():
+    return _read_snapshots(progress_path(path))
+
+
+def _snapshot_arrays(snaps: dict) -> dict:
+    return {f"epoch_{e}": s.numpy() for e, s in sorted(snaps.items())}
+
+
+def _read_snapshots(file) -> dict:
+    if not Path(file).is_file():
         return {}
     with np.load(file, allow_pickle=False) as z:
         return {int(k.split("_")[1]): torch.from_numpy(z[k]) for k in z.files}

@@ -58,3 +58,34 @@ def test_denoisers_side_by_side_take_their_own_keywords(tmp_path, mnist_test):
     assert loaded and hist["val_mse"].tolist() == fits["plain"][1]["val_mse"].tolist()
     with pytest.raises(ValueError, match="job 'bad' must be"):
         load_or_train_denoisers({"bad": (tmp_path / "c.pt",)}, x_tr, x_va, **TINY)
+
+
+def test_progress_snapshots_survive_a_kill_and_resume(tmp_path, mnist_test, monkeypatch):
+    import pytest
+
+    import helpers.denoise as denoise
+
+    x = mnist_test[0][:128]
+    x_tr, x_va, snap = x[:96], x[96:], x[96:101]
+    noise = Compose(GaussianNoise(0.3))
+    load_or_train_denoiser(tmp_path / "whole" / "d.pt", noise, x_tr, x_va, snapshot_batch=snap, **TINY)
+    whole = load_progress(tmp_path / "whole" / "d.pt")
+
+    real_predict, calls = denoise.predict, []
+
+    def killed_in_epoch_2(*args, **kwargs):  # the run dies at the end of epoch 2, after epoch 1's checkpoint
+        calls.append(1)
+        if len(calls) == 2:
+            raise KeyboardInterrupt
+        return real_predict(*args, **kwargs)
+
+    monkeypatch.setattr(denoise, "predict", killed_in_epoch_2)
+    path = tmp_path / "killed" / "d.pt"
+    with pytest.raises(KeyboardInterrupt):
+        load_or_train_denoiser(path, noise, x_tr, x_va, snapshot_batch=snap, **TINY)
+    assert not path.exists() and not progress_path(path).exists()
+    monkeypatch.setattr(denoise, "predict", real_predict)
+    _, hist, loaded = load_or_train_denoiser(path, noise, x_tr, x_va, snapshot_batch=snap, **TINY)
+    resumed = load_progress(path)
+    assert not loaded and sorted(resumed) == [1, 2]  # epoch 1 came from before the kill
+    assert all(torch.allclose(resumed[e], whole[e], atol=1e-6) for e in (1, 2))
