@@ -288,7 +288,7 @@ def test_save_npz_is_read_by_numpy_without_pickles_and_is_the_same_bytes_for_the
 
     arrays = {"epoch_1": np.arange(12, dtype=np.float32).reshape(3, 4), "epoch_2": np.ones((2, 1, 28, 28), np.uint8)}
     a = save_npz(tmp_path / "a.npz", arrays)
-    time.sleep(2.1)  # numpy's savez would stamp a later time (zip times count in 2-second steps)
+    time.sleep(2.1)  # written again later (zip times count in 2-second steps): still the same bytes
     b = save_npz(tmp_path / "b.npz", arrays)
     assert a.read_bytes() == b.read_bytes() and not list(tmp_path.glob("*.tmp"))
     with np.load(a, allow_pickle=False) as z:
