@@ -1,7 +1,7 @@
 """What wider autoencoders cost per cross-validation fold, and what they reach as notebook 01's final model.
 
     python benchmarks/autoencoder_widths.py [--widths 8,16,32:64 12,24,48:256 ...] [--fold-epochs 3]
-        [--final-epochs 27] [--images 60000] [--skip-final] [--bf16 auto|on|off] [--root DIR]
+        [--final-epochs 27] [--images 60000] [--skip-final] [--bf16 auto|on|off] [--loss mse [bce]] [--root DIR]
 
 Each width is ``channels:hidden`` (the first is the reference, the seed's by default). Two parts, the measurements
 noted in ``helpers/profiles.py``:
@@ -17,7 +17,9 @@ noted in ``helpers/profiles.py``:
 
 With bf16 autocast (``--bf16``), every width is timed and trained in fp32 and in bf16; ``auto`` (the default) adds the
 bf16 rows only where :func:`helpers.gan.bf16_is_fast` finds native support (AVX512-BF16 / AMX), since elsewhere it is
-emulated and many times slower (``on`` runs them anyway, ``off`` never).
+emulated and many times slower (``on`` runs them anyway, ``off`` never). With ``--loss mse bce`` every width is
+timed and trained with each training loss of :func:`helpers.training.fit_autoencoder` (the MSE of the seed, binary
+cross-entropy), scored by MSE either way.
 """
 import argparse
 import tempfile
@@ -38,21 +40,22 @@ def parse_width(text):
     return tuple(int(c) for c in channels.split(",")), int(hidden)
 
 
-def fold_cost(x, channels, hidden, epochs, amp=False):
+def fold_cost(x, channels, hidden, epochs, amp=False, loss="mse"):
     with tempfile.TemporaryDirectory() as tmp:
         cv = halving_search_cv(x, {"lr": [RECIPE["lr"]], "latent_dim": [RECIPE["latent_dim"]]}, results_dir=tmp,
                                rungs=[epochs], n_folds=6, batch_size=RECIPE["batch_size"], revive=RECIPE["revive"],
-                               channels=channels, hidden=hidden, seed=0, amp=amp, n_jobs=2, progress=False)
+                               channels=channels, hidden=hidden, seed=0, amp=amp, loss=loss, n_jobs=2, progress=False)
     return cv.folds["seconds"].mean(), cv.folds["val_mse"].mean(), int(cv.folds["collapsed"].sum())
 
 
 def final_test_mse(job):
-    (channels, hidden), amp, x_train, x_test, epochs = job
+    (channels, hidden), amp, loss, x_train, x_test, epochs = job
     seed_everything(0)
     model = Autoencoder(RECIPE["latent_dim"], channels, hidden)
     t0 = time.perf_counter()
     hist = fit_autoencoder(model, x_train, x_test, epochs=epochs, lr=RECIPE["lr"], batch_size=RECIPE["batch_size"],
-                           schedule="onecycle", revive=RECIPE["revive"], seed=0, progress=False, amp=amp)
+                           schedule="onecycle", revive=RECIPE["revive"], seed=0, progress=False, amp=amp,
+                           loss=loss)
     return hist["val_mse"].iloc[-1], (time.perf_counter() - t0) / epochs
 
 
@@ -64,30 +67,32 @@ def main():
     ap.add_argument("--images", type=int, default=None, help="the first N training images (default: all 60,000)")
     ap.add_argument("--skip-final", action="store_true")
     ap.add_argument("--bf16", choices=["auto", "on", "off"], default="auto")
+    ap.add_argument("--loss", nargs="+", choices=["mse", "bce"], default=["mse"], help="training losses to compare")
     ap.add_argument("--root", default=None, help="MNIST root (default: $MNIST_ROOT, else the repository's data/)")
     args = ap.parse_args()
     native = bf16_is_fast("cpu")
     with_bf16 = args.bf16 == "on" or (args.bf16 == "auto" and native)
-    widths = [(parse_width(w), amp) for w in args.widths for amp in ((False, True) if with_bf16 else (False,))]
+    widths = [(parse_width(w), amp, loss) for w in args.widths for amp in ((False, True) if with_bf16 else (False,))
+              for loss in args.loss]
     x, _, x_test, _ = load_train_test(args.root, args.images)
 
     print(f"fold cost: 6 folds of {len(x) * 5 // 6:,} images, {args.fold_epochs} epochs, lr 1e-2, d = 10, two at a time")
     if not with_bf16:
         print(f"bf16 rows skipped (--bf16 {args.bf16}{'' if args.bf16 == 'off' else ': emulated here, many times slower'}; "
               "--bf16 on runs them anyway)")
-    print(f"{'channels':>14} | {'hidden':>6} | {'bf16':>4} | {'s/fold':>7} | ratio | val MSE | collapsed")
-    runs = [(w, fold_cost(x, *w[0], args.fold_epochs, amp=w[1])) for w in widths + widths[:1]]
+    print(f"{'channels':>14} | {'hidden':>6} | {'bf16':>4} | loss | {'s/fold':>7} | ratio | val MSE | collapsed")
+    runs = [(w, fold_cost(x, *w[0], args.fold_epochs, amp=w[1], loss=w[2])) for w in widths + widths[:1]]
     ref = (runs[0][1][0] + runs[-1][1][0]) / 2  # the reference's mean over its run before and after the others
-    for ((channels, hidden), amp), (seconds, val, collapsed) in runs:
-        print(f"{str(channels):>14} | {hidden:6d} | {'yes' if amp else 'no':>4} | {seconds:7.1f} | {seconds / ref:.2f}x | "
+    for ((channels, hidden), amp, loss), (seconds, val, collapsed) in runs:
+        print(f"{str(channels):>14} | {hidden:6d} | {'yes' if amp else 'no':>4} | {loss:>4} | {seconds:7.1f} | {seconds / ref:.2f}x | "
               f"{val:.5f} | {collapsed} of 6")
     if args.skip_final:
         return
     print(f"\nfinal model: d = 10, {args.final_epochs} epochs on {len(x):,} images, test MSE on {len(x_test):,}, two at a time")
-    print(f"{'channels':>14} | {'hidden':>6} | {'bf16':>4} | test MSE | s/epoch")
-    results = parallel_map(final_test_mse, [(w, amp, x, x_test, args.final_epochs) for w, amp in widths], n_jobs=2)
-    for ((channels, hidden), amp), (mse, per_epoch) in zip(widths, results):
-        print(f"{str(channels):>14} | {hidden:6d} | {'yes' if amp else 'no':>4} | {mse:.5f}  | {per_epoch:.1f}")
+    print(f"{'channels':>14} | {'hidden':>6} | {'bf16':>4} | loss | test MSE | s/epoch")
+    results = parallel_map(final_test_mse, [(w, amp, loss, x, x_test, args.final_epochs) for w, amp, loss in widths], n_jobs=2)
+    for ((channels, hidden), amp, loss), (mse, per_epoch) in zip(widths, results):
+        print(f"{str(channels):>14} | {hidden:6d} | {'yes' if amp else 'no':>4} | {loss:>4} | {mse:.5f}  | {per_epoch:.1f}")
 
 
 if __name__ == "__main__":

@@ -102,10 +102,11 @@ def load_metrics(results_dir, name: str) -> dict:
 
 
 def load_or_train_autoencoder(path, x_train, x_eval, *, latent_dim, lr, epochs, batch_size, revive=None,
-                              channels=SEED_CHANNELS, hidden=SEED_HIDDEN, seed=0, device=None, progress=True,
-                              results_dir=None, notebook="01_autoencoder"):
+                              channels=SEED_CHANNELS, hidden=SEED_HIDDEN, loss="mse", seed=0, device=None,
+                              progress=True, results_dir=None, notebook="01_autoencoder"):
     """Notebook 01's final model: an :class:`~helpers.models.Autoencoder` of ``latent_dim`` (widths ``channels``,
-    ``hidden``) trained on all of ``x_train`` with a one-cycle schedule peaking at ``lr`` (and ``revive``), evaluated
+    ``hidden``) trained on all of ``x_train`` with a one-cycle schedule peaking at ``lr`` (and ``revive``; ``loss`` as in
+    :func:`~helpers.training.fit_autoencoder`), evaluated
     on ``x_eval`` after each epoch (history column ``test_mse``). Loaded from ``path`` when it was saved with the same
     settings; else trained, resuming from its checkpoint under ``results_dir/checkpoints/``. Returns ``(model, history, loaded)``."""
     cfg = {"latent_dim": latent_dim, "lr": lr, "epochs": epochs, "batch_size": batch_size, "schedule": "onecycle",
@@ -113,6 +114,8 @@ def load_or_train_autoencoder(path, x_train, x_eval, *, latent_dim, lr, epochs, 
     if revive:
         cfg["revive"] = revive
     cfg.update(widths_config(channels, hidden))  # the seed's widths add nothing to the key
+    if loss != "mse":
+        cfg["loss"] = loss  # nor does the seed's loss
     ckpt = checkpoint_path(results_dir if results_dir is not None else Path(path).parent, "autoencoder", cfg)
 
     def train():
@@ -120,7 +123,7 @@ def load_or_train_autoencoder(path, x_train, x_eval, *, latent_dim, lr, epochs, 
         model = Autoencoder(latent_dim, channels, hidden)
         hist = fit_autoencoder(model, x_train, x_eval, epochs=epochs, lr=lr, batch_size=batch_size,
                                schedule="onecycle", revive=revive, seed=seed, device=device, progress=progress,
-                               checkpoint=ckpt, desc=f"autoencoder d={latent_dim}")
+                               loss=loss, checkpoint=ckpt, desc=f"autoencoder d={latent_dim}")
         return model, hist.rename(columns={"val_mse": "test_mse"})
 
     return load_or_train(path, cfg, train, notebook=notebook)

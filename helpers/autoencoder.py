@@ -35,13 +35,13 @@ def _train_final(job):
 
 
 def load_or_train_final_models(results_dir, x_train, x_eval, *, pick_dim, compare_dim, lr, epochs, batch_size,
-                               revive=None, channels=SEED_CHANNELS, hidden=SEED_HIDDEN, seed=0, device=None, n_jobs=1,
-                               progress=True) -> dict:
+                               revive=None, channels=SEED_CHANNELS, hidden=SEED_HIDDEN, loss="mse", seed=0, device=None,
+                               n_jobs=1, progress=True) -> dict:
     """Every model of :func:`final_model_jobs`, each loaded when saved with the same settings, else trained with
-    the final recipe (one-cycle peaking at ``lr``, ``epochs``, ``batch_size``; widths ``channels``, ``hidden``) and
+    the final recipe (one-cycle peaking at ``lr``, ``epochs``, ``batch_size``, training ``loss``; widths ``channels``, ``hidden``) and
     saved under ``results_dir``; side by side in ``n_jobs`` single-thread processes. Returns ``{(latent_dim, revive): (model, history, loaded)}``."""
     jobs = final_model_jobs(pick_dim, compare_dim, revive)
-    kw = dict(lr=lr, epochs=epochs, batch_size=batch_size, channels=channels, hidden=hidden, seed=seed, device=device,
+    kw = dict(lr=lr, epochs=epochs, batch_size=batch_size, channels=channels, hidden=hidden, loss=loss, seed=seed, device=device,
               results_dir=results_dir, progress=progress and (n_jobs == 1 or len(jobs) == 1))
     work = [(job, final_model_path(results_dir, *job, pick_dim, revive), x_train, x_eval, kw) for job in jobs]
     return dict(zip(jobs, parallel_map(_train_final, work, n_jobs=n_jobs)))

@@ -17,7 +17,7 @@ from tqdm import tqdm
 
 from .data import cv_folds
 from .models import SEED_CHANNELS, SEED_HIDDEN, Autoencoder, widths_config
-from .training import fit_autoencoder
+from .training import AE_LOSSES, fit_autoencoder
 from .utils import atomic_write, check_images, check_n_jobs, check_positive, config_key, ensure_dir, parallel_imap, seed_everything
 
 PARAMS = ("lr", "latent_dim")
@@ -107,7 +107,7 @@ def _run_fold(task, x, run_cfg, device):
     hist = fit_autoencoder(model, xt, xv, epochs=run_cfg["epochs"], lr=params["lr"], batch_size=run_cfg["batch_size"],
                            weight_decay=run_cfg["weight_decay"], seed=seed, device=device, progress=False,
                            schedule=run_cfg["schedule"], revive=run_cfg.get("revive"), validate="last",
-                           amp=run_cfg.get("amp", False))
+                           amp=run_cfg.get("amp", False), loss=run_cfg.get("loss", "mse"))
     last = hist.iloc[-1]
     mean_img_mse = float(((xv - xt.mean(0, keepdim=True)) ** 2).mean())
     row = {**params, "fold": fold, "train_mse": float(last["train_mse"]), "val_mse": float(last["val_mse"]),
@@ -266,7 +266,7 @@ def promote(summary: pd.DataFrame, n_candidates: int, factor: int) -> tuple[list
 
 def halving_search_cv(x, param_grid, *, results_dir, rungs=(3, 9, 27), factor=3, n_folds=6, batch_size=256,
                       weight_decay=1e-5, schedule="onecycle", revive=None, channels=SEED_CHANNELS, hidden=SEED_HIDDEN, seed=0,
-                      amp=False, n_jobs=1, backend=None, device=None, progress=True) -> CVResult:
+                      amp=False, loss="mse", n_jobs=1, backend=None, device=None, progress=True) -> CVResult:
     """Successive halving over ``ParameterGrid(param_grid)`` with epochs as the resource (the semantics of
     scikit-learn's ``HalvingGridSearchCV``): every point is cross-validated on all ``n_folds`` folds for
     ``rungs[0]`` epochs; the best ``ceil(n / factor)`` of the ``n`` points of a rung by mean validation MSE go
@@ -274,7 +274,9 @@ def halving_search_cv(x, param_grid, *, results_dir, rungs=(3, 9, 27), factor=3,
     the rung where it happened. Every (point, fold, rung) trains from scratch with the whole recipe of the
     final model at the rung's length (``schedule`` peaking at the point's learning rate, ``revive``), so each
     rung estimates what a final model of that length would score (an :class:`Autoencoder` with ``channels`` and
-    ``hidden``, the seed's widths by default; ``amp``: bf16 autocast, in the key only when on); rows are saved and resumed per
+    ``hidden``, the seed's widths by default; ``amp``: bf16 autocast, in the key only when on; ``loss``: the training
+    loss of :func:`~helpers.training.fit_autoencoder`, in the key unless ``"mse"``; every rung is scored by validation
+    MSE either way); rows are saved and resumed per
     (point, fold, rung) as in :func:`grid_search_cv`.
     Writes ``cv_folds.csv`` (one row per point, fold and rung), ``cv_summary.csv`` (one row per point and
     rung) and ``cv_rungs.csv`` (per rung: epochs, points trained, usable, promoted) to ``results_dir``.
@@ -289,6 +291,8 @@ def halving_search_cv(x, param_grid, *, results_dir, rungs=(3, 9, 27), factor=3,
         raise ValueError(f"factor must be an int >= 2, got {factor!r}")
     if schedule not in (None, "onecycle", "cosine"):
         raise ValueError(f"schedule must be None, 'onecycle' or 'cosine', got {schedule!r}")
+    if loss not in AE_LOSSES:
+        raise ValueError(f"loss must be one of {AE_LOSSES}, got {loss!r}")
     results_dir = ensure_dir(results_dir)
     cv_folds(len(x), n_folds, seed)  # validates n_folds before any work
     base = {"data": data_fingerprint(x), "n": len(x), "n_folds": n_folds, "batch_size": batch_size,
@@ -296,6 +300,8 @@ def halving_search_cv(x, param_grid, *, results_dir, rungs=(3, 9, 27), factor=3,
     base.update(widths_config(channels, hidden))  # the seed's widths add nothing to the key
     if amp:
         base["amp"] = True  # fp32 (the default) adds nothing either
+    if loss != "mse":
+        base["loss"] = loss  # nor does the seed's loss
     points, all_rows, summaries, rung_log, n_trained = grid, [], [], [], 0
     for i, epochs in enumerate(rungs):
         # keyed by the epochs, not the rung's index: a run at the same length is the same run in any layout

@@ -12,6 +12,7 @@ from .loop import epoch_loop
 from .utils import check_images, check_positive, device as pick_device, to_device
 
 SCHEDULES = (None, "onecycle", "cosine")
+AE_LOSSES = ("mse", "bce")
 
 
 def _check_common(epochs, lr, batch_size, weight_decay, schedule):
@@ -43,8 +44,9 @@ def reconstruction_mse(model: nn.Module, x: torch.Tensor, target: torch.Tensor |
 
 def _fit(model, n_train, batch_loss, evaluate, *, epochs, lr, batch_size, weight_decay, seed, device,
          progress, schedule, param_groups, checkpoint, desc, keep_best=None, callback=None):
-    """Supervised and autoencoder fits on :func:`~helpers.loop.epoch_loop`. ``batch_loss(idx) -> (loss,
-    n_correct|None)``; ``evaluate(epoch) -> dict`` (an :class:`_Eval`).
+    """Supervised and autoencoder fits on :func:`~helpers.loop.epoch_loop`. ``batch_loss(idx) -> (loss, logged)``:
+    the loss to minimise (logged as ``train_loss``) and a dict of other per-batch values to log (or ``None``);
+    ``evaluate(epoch) -> dict`` (an :class:`_Eval`).
 
     A non-finite loss stops the run and is logged as ``diverged``. ``keep_best`` names a logged metric
     (``val_acc``: higher is better, else lower): the weights of its best epoch are restored at the end.
@@ -65,7 +67,7 @@ def _fit(model, n_train, batch_loss, evaluate, *, epochs, lr, batch_size, weight
 
     def step(idx):
         model.train()
-        loss, n_correct = batch_loss(idx)
+        loss, logged = batch_loss(idx)
         if not torch.isfinite(loss):
             return None
         opt.zero_grad(set_to_none=True)
@@ -73,10 +75,7 @@ def _fit(model, n_train, batch_loss, evaluate, *, epochs, lr, batch_size, weight
         opt.step()
         if sched is not None:
             sched.step()
-        out = {"train_loss": loss.detach()}
-        if n_correct is not None:
-            out["train_acc"] = n_correct / len(idx)
-        return out
+        return {"train_loss": loss.detach(), **(logged or {})}
 
     def after_epoch(epoch, row, batches):
         row["lr"] = opt.param_groups[-1]["lr"]
@@ -195,12 +194,14 @@ class _Eval:
 
 def fit_autoencoder(model, train_x, val_x=None, *, epochs, lr, batch_size=256, weight_decay=1e-5, corrupt=None,
                     seed=0, device=None, progress=True, schedule=None, checkpoint=None, callback=None, revive=None,
-                    revive_images=4096, validate="every", amp=False, desc="autoencoder"):
-    """Train ``model`` to reconstruct ``train_x`` with MSE; ``corrupt(batch)`` (optional) is applied
-    to each input batch while the target stays clean (a denoising autoencoder).
+                    revive_images=4096, validate="every", amp=False, loss="mse", desc="autoencoder"):
+    """Train ``model`` to reconstruct ``train_x``; ``corrupt(batch)`` (optional) is applied
+    to each input batch while the target stays clean (a denoising autoencoder). ``loss``: what is minimised,
+    ``"mse"`` (the seed's) or ``"bce"`` (binary cross-entropy, the pixels read as Bernoulli probabilities); either
+    way the model is scored by MSE.
 
-    Returns a DataFrame per epoch: ``epoch, train_mse, val_mse, lr, seconds, diverged``.
-    ``train_mse`` is the mean training loss over the epoch; ``val_mse`` compares
+    Returns a DataFrame per epoch: ``epoch, train_mse, val_mse, lr, seconds, diverged`` (with ``"bce"`` also
+    ``train_loss``, the epoch's mean cross-entropy). ``train_mse`` is the mean training MSE over the epoch; ``val_mse`` compares
     ``model(corrupt(val_x))`` (same corruption, fixed seed) with ``val_x``. ``callback(epoch, model)``
     runs after every epoch (e.g. to keep snapshots). With ``revive`` (a share of the epochs, e.g. 0.5), after each
     of the first ``revive * epochs`` epochs the ReLU units never active on the first ``revive_images`` training
@@ -217,6 +218,8 @@ def fit_autoencoder(model, train_x, val_x=None, *, epochs, lr, batch_size=256, w
         check_images("val_x", val_x)
     if revive is not None and not 0 < revive <= 1:
         raise ValueError(f"revive must be a share of the epochs in (0, 1] or None, got {revive!r}")
+    if loss not in AE_LOSSES:
+        raise ValueError(f"loss must be one of {AE_LOSSES}, got {loss!r}")
     dev = pick_device() if device is None else torch.device(device)
     to_device(model, dev)
     x = train_x.to(dev)
@@ -242,8 +245,11 @@ def fit_autoencoder(model, train_x, val_x=None, *, epochs, lr, batch_size=256, w
         target = x[idx.to(dev)]
         inputs = corrupt(target) if corrupt is not None else target
         with torch.autocast(dev.type, dtype=torch.bfloat16, enabled=bool(amp)):
-            out = model(inputs)
-        return F.mse_loss(out.float(), target), None
+            out = model(inputs).float()
+        mse = F.mse_loss(out, target)
+        if loss == "mse" or not torch.isfinite(mse):  # (BCE refuses NaN inputs: a non-finite MSE flags the divergence)
+            return mse, None
+        return F.binary_cross_entropy(out, target), {"train_mse": mse.detach()}
 
     def evaluate():
         return {} if val_x is None else {"val_mse": reconstruction_mse(model, val_in, vx, device=dev)}
@@ -255,7 +261,11 @@ def fit_autoencoder(model, train_x, val_x=None, *, epochs, lr, batch_size=256, w
                 callback=after_epoch)
     if revive:  # epochs done before a resume are not known here: NaN
         hist["revived"] = [revived.get(e, 0 if e > last_revive else float("nan")) for e in hist["epoch"]]
-    return hist.rename(columns={"train_loss": "train_mse"})
+    if loss == "mse":
+        return hist.rename(columns={"train_loss": "train_mse"})
+    mse = hist.pop("train_mse") if "train_mse" in hist else float("nan")  # absent when the first epoch diverged
+    hist.insert(1, "train_mse", mse)
+    return hist
 
 
 def accuracy_and_loss(model, x, y, *, device=None, batch_size=2048):
@@ -286,7 +296,7 @@ def fit_classifier(model, train_x, train_y, val_x=None, val_y=None, *, epochs, l
         inputs = x[idx] if augment is None else augment(x[idx])
         logits = model(inputs)
         loss = F.cross_entropy(logits, y[idx], label_smoothing=label_smoothing)
-        return loss, (logits.argmax(1) == y[idx]).sum()
+        return loss, {"train_acc": (logits.argmax(1) == y[idx]).sum() / len(idx)}
 
     def evaluate():
         if val_x is None:

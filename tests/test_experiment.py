@@ -265,7 +265,7 @@ def test_summary_updates_the_readme_timing_table_from_the_manifest(tmp_path):
     assert text.startswith("x\n") and text.endswith("z\n")
 
 
-def test_final_autoencoder_widths_train_that_network_and_only_other_widths_change_the_key(mnist_train, tmp_path):
+def test_final_autoencoder_widths_and_loss_train_that_network_and_only_other_settings_change_the_key(mnist_train, tmp_path):
     from helpers.artifacts import load_or_train_autoencoder
     from helpers.models import load_model
 
@@ -281,6 +281,15 @@ def test_final_autoencoder_widths_train_that_network_and_only_other_widths_chang
                                                     batch_size=64, channels=(4, 8, 8), hidden=16, seed=0, device="cpu",
                                                     progress=False)
     assert [m.config["hidden"] for m, _, _ in finals.values()] == [16]
+    # the training loss: MSE (the seed's) keeps the key; cross-entropy trains another model, logging both losses
+    assert load_or_train_autoencoder(tmp_path / "a.pt", x[:96], x[96:], channels=(4, 8, 8), hidden=16, loss="mse", **kw)[2]
+    _, hist, loaded = load_or_train_autoencoder(tmp_path / "a.pt", x[:96], x[96:], channels=(4, 8, 8), hidden=16, loss="bce", **kw)
+    assert not loaded and {"train_mse", "train_loss", "test_mse"} <= set(hist.columns)
+    bce = dict(pick_dim=3, compare_dim=None, lr=1e-3, epochs=1, batch_size=64, channels=(4, 8, 8), hidden=16, loss="bce",
+               seed=0, device="cpu", progress=False)
+    loaded = [[ld for _, _, ld in autoencoder.load_or_train_final_models(tmp_path, x[:96], x[96:], **bce).values()]
+              for _ in range(2)]
+    assert loaded == [[False], [True]]  # not the MSE-trained final model above; then its own
 
 
 def test_save_npz_is_read_by_numpy_without_pickles_and_is_the_same_bytes_for_the_same_arrays(tmp_path):

@@ -4,6 +4,7 @@ import pandas as pd
 import pytest
 
 import helpers.search as search
+from helpers import profiles
 from helpers.search import best_point, grid_search_cv
 
 GRID = {"lr": [1e-3, 1e4], "latent_dim": [2]}
@@ -185,9 +186,11 @@ def test_halving_bad_arguments(tiny, tmp_path):
 
 def test_halving_real_training_two_rungs(mnist_train, tmp_path):
     """The quick profile's path with real training: two rungs of 1 and 2 epochs; nothing usable is an error."""
-    x = mnist_train[0][:3000]
-    res = search.halving_search_cv(x, {"lr": [1e-2, 3e-2], "latent_dim": [4, 10]}, results_dir=tmp_path,
-                                   n_folds=3, rungs=[1, 2], batch_size=16, revive=0.5, n_jobs=2, progress=False)
+    q = profiles.AUTOENCODER["quick"]
+    x = mnist_train[0][:q["train_subset"]]
+    res = search.halving_search_cv(x, {"lr": q["learning_rates"], "latent_dim": q["latent_dims"]}, results_dir=tmp_path,
+                                   n_folds=q["n_folds"], rungs=q["rungs"], batch_size=q["batch_size"], revive=q["revive"],
+                                   loss=q["loss"], n_jobs=2, progress=False)
     assert res.rungs["epochs"].tolist() == [1, 2] and res.rungs["promoted"].iloc[0] >= 1
     assert (res.folds.loc[res.folds.rung == 1, "epochs_run"] == 2).all()
     last = res.summary[res.summary.rung == 1]
@@ -255,6 +258,23 @@ def test_halving_bf16_is_part_of_the_key_only_when_on(tiny, tmp_path, monkeypatc
     amps.clear()
     assert search.halving_search_cv(tiny, HALVING_GRID, results_dir=tmp_path, amp=True, **HKW).n_trained == first.n_trained
     assert set(amps) == {True}
+
+
+def test_halving_loss_is_part_of_the_key_only_when_not_mse(tiny, tmp_path, monkeypatch):
+    losses, fake = [], fake_fold()
+
+    def spy(task, x, run_cfg, device):
+        losses.append(run_cfg.get("loss", "mse"))
+        return fake(task, x, run_cfg, device)
+
+    monkeypatch.setattr(search, "_run_fold", spy)
+    first = search.halving_search_cv(tiny, HALVING_GRID, results_dir=tmp_path, **HKW)
+    assert search.halving_search_cv(tiny, HALVING_GRID, results_dir=tmp_path, loss="mse", **HKW).n_trained == 0
+    losses.clear()
+    assert search.halving_search_cv(tiny, HALVING_GRID, results_dir=tmp_path, loss="bce", **HKW).n_trained == first.n_trained
+    assert set(losses) == {"bce"}
+    with pytest.raises(ValueError, match="loss must be one of"):
+        search.halving_search_cv(tiny, HALVING_GRID, results_dir=tmp_path, loss="l1", **HKW)
 
 
 def test_fold_model_has_the_searched_widths(tiny, monkeypatch):

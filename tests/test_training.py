@@ -50,6 +50,25 @@ def test_divergence_is_caught(small):
     assert hist["val_mse"].isna().iloc[-1]
 
 
+def test_bce_loss_trains_and_logs_both_losses_and_is_scored_by_mse(small):
+    x, v = small
+    _, mse_hist = _fit(x, v, epochs=2, lr=3e-3)
+    model, hist = _fit(x, v, epochs=2, lr=3e-3, loss="bce")
+    assert list(hist.columns[:4]) == ["epoch", "train_mse", "train_loss", "val_mse"]
+    assert (hist["train_loss"] > hist["train_mse"]).all()  # cross-entropy per pixel is larger than the squared error
+    assert hist["train_mse"].iloc[-1] < hist["train_mse"].iloc[0]
+    assert hist["val_mse"].iloc[-1] == pytest.approx(reconstruction_mse(model, v, device="cpu"))
+    assert not hist["val_mse"].equals(mse_hist["val_mse"])  # a different objective: different weights
+    with pytest.raises(ValueError, match="loss must be one of"):
+        _fit(x, v, loss="l1")
+
+
+def test_bce_divergence_is_caught_not_raised(small):
+    x, v = small
+    _, hist = _fit(x, v, lr=1e4, epochs=4, loss="bce")  # NaN outputs: BCE itself would raise on them
+    assert hist["diverged"].iloc[-1] and len(hist) < 4 and "train_mse" in hist
+
+
 def test_corrupt_applies_to_inputs_only(small):
     x, v = small
     seen = []
