@@ -7,7 +7,6 @@ import os
 import random
 import sys
 import warnings
-import zipfile
 from pathlib import Path
 
 import numpy as np
@@ -201,16 +200,11 @@ def atomic_write(path, write) -> Path:
 
 
 def save_npz(path, arrays: dict) -> Path:
-    """Write ``arrays`` (name -> numpy array) as a compressed ``.npz`` that ``numpy.load`` reads, without pickles and
-    byte for byte the same for the same arrays (numpy's own ``savez`` stamps each member with the time of writing, so
-    an unchanged result would still change the committed file), through :func:`atomic_write`."""
+    """``numpy.savez_compressed`` of ``arrays`` (name -> numpy array) without pickles, through :func:`atomic_write`
+    (numpy dates every member 1980-01-01, so the same arrays give the same bytes)."""
     def write(tmp):
-        with zipfile.ZipFile(tmp, "w", zipfile.ZIP_DEFLATED) as z:
-            for name, a in arrays.items():
-                info = zipfile.ZipInfo(f"{name}.npy", date_time=(1980, 1, 1, 0, 0, 0))
-                info.compress_type = zipfile.ZIP_DEFLATED
-                with z.open(info, "w", force_zip64=True) as f:
-                    np.lib.format.write_array(f, np.ascontiguousarray(a), allow_pickle=False)
+        with open(tmp, "wb") as f:  # a file object: given a path, numpy would add ".npz" to the temporary name
+            np.savez_compressed(f, allow_pickle=False, **arrays)
 
     return atomic_write(path, write)
 
