@@ -41,14 +41,14 @@ def main(argv=None):
     x_train, _, x_test, _ = load_train_test(a.root, S.train_subset)
     cv = search.halving_search_cv(x_train, {"lr": S.learning_rates, "latent_dim": S.latent_dims}, results_dir=S.results_dir,
                                   rungs=S.rungs, factor=S.factor, n_folds=S.n_folds, batch_size=S.batch_size, revive=revive,
-                                  channels=S.channels, hidden=S.hidden, seed=S.seed, n_jobs=n_jobs, device=S.device)
+                                  channels=S.channels, hidden=S.hidden, loss=S.loss, seed=S.seed, n_jobs=n_jobs, device=S.device)
     print(cv.describe())
     print(cv.describe_best())
     best = cv.best
     finals = autoencoder.load_or_train_final_models(
         S.results_dir, x_train, x_test, pick_dim=best["latent_dim"], compare_dim=S.compare_latent_dim or None, lr=best["lr"],
         epochs=int(cv.rungs["epochs"].iloc[-1]), batch_size=S.batch_size, revive=revive, channels=S.channels, hidden=S.hidden,
-        seed=S.seed, device=S.device, n_jobs=n_jobs, progress=False)
+        loss=S.loss, seed=S.seed, device=S.device, n_jobs=n_jobs, progress=False)
     comparison = autoencoder.compare_final_models(finals, x_train, x_test, pick_dim=best["latent_dim"], revive=revive,
                                                   seed=S.seed, device=S.device)
     print(comparison.to_string())

@@ -24,11 +24,11 @@ def test_train_01_trains_the_search_and_final_models_the_notebook_loads(tmp_path
 
 def test_train_01_grid_and_rungs_options_replace_the_profiles(tmp_path):
     out = subprocess.run([sys.executable, "scripts/train_01.py", "--profile", "quick", "--results", str(tmp_path), "--n-jobs", "2",
-                          "--learning-rates", "0.03", "--latent-dims", "4", "--rungs", "1"],
+                          "--learning-rates", "0.01", "--latent-dims", "4", "--rungs", "2"],
                          cwd=REPO, capture_output=True, text=True, timeout=600)
     assert out.returncode == 0, out.stderr[-2000:]
     import pandas as pd
 
     summary = pd.read_csv(tmp_path / "cv_summary.csv")
-    assert summary[["lr", "latent_dim", "epochs"]].values.tolist() == [[0.03, 4, 1]]
-    assert "learning rate 0.03, latent dimension 4" in out.stdout
+    assert summary[["lr", "latent_dim", "epochs"]].values.tolist() == [[0.01, 4, 2]]
+    assert "learning rate 0.01, latent dimension 4" in out.stdout
