@@ -8,7 +8,7 @@ from pathlib import Path
 import pandas as pd
 
 from .models import SEED_CHANNELS, SEED_HIDDEN, Autoencoder, load_model, save_model, widths_config
-from .training import fit_autoencoder
+from .training import fit_autoencoder, loss_config
 from .utils import CorruptFileError, atomic_save, atomic_write, config_key, read_torch_file, seed_everything
 
 
@@ -114,8 +114,7 @@ def load_or_train_autoencoder(path, x_train, x_eval, *, latent_dim, lr, epochs, 
     if revive:
         cfg["revive"] = revive
     cfg.update(widths_config(channels, hidden))  # the seed's widths add nothing to the key
-    if loss != "mse":
-        cfg["loss"] = loss  # nor does the seed's loss
+    cfg.update(loss_config(loss))  # nor does the seed's loss
     ckpt = checkpoint_path(results_dir if results_dir is not None else Path(path).parent, "autoencoder", cfg)
 
     def train():

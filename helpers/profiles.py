@@ -76,12 +76,9 @@ AUTOENCODER = {
     # revived, one thread, two at a time): test MSE 0.01168 with the seed's widths (8, 16, 32; 64), 0.01117 with hidden
     # 256, 0.01115 with hidden 512, 0.01078 with (8, 16, 48; 256), 0.01080 with (8, 16, 64; 256), 0.01069 with (8, 24,
     # 48; 256), 0.01066 with (8, 24, 64; 256), 0.01062 with (12, 24, 48; 256), 0.01054 with (16, 32, 64; 256): the
-    # middle convolution's width matters most. Trained with cross-entropy instead (the same recipe, AMD host with
-    # AVX512-BF16, 2026-12-06, two at a time, by a script that called `fit_autoencoder` with the loss swapped in before
-    # `loss=` existed; its cross-entropy clamped the outputs to [1e-6, 1 - 1e-6]): 0.01175 with the seed's widths (no
-    # gain), 0.01076 with (8, 16, 32; 256), 0.01040 with (8, 16, 48; 256) and 0.00987 with (12, 24, 48; 256). With the
-    # committed code, side by side (`python benchmarks/autoencoder_widths.py --widths 8,16,48:256 --loss mse bce --bf16
-    # off`, that host, nothing else running): (8, 16, 48; 256) reaches test MSE 0.01082 trained on MSE and 0.01054 on
+    # middle convolution's width matters most. Trained with cross-entropy instead, side by side with the committed code
+    # (`python benchmarks/autoencoder_widths.py --widths 8,16,48:256 --loss mse bce --bf16 off`, AMD host with
+    # AVX512-BF16, 2026-12-06, nothing else running): (8, 16, 48; 256) reaches test MSE 0.01082 trained on MSE and 0.01054 on
     # cross-entropy (7.5 and 8.1 s per epoch; per 3-epoch fold 18.7 s, the mean of a run before and after, and 20.0 s;
     # validation MSE 0.01666 and 0.01683 after those 3 epochs, no fold collapsed). Against the network notebook 01 used
     # before, one run of the search's harness (`python benchmarks/autoencoder_widths.py --widths 12,24,48:256
@@ -96,9 +93,9 @@ AUTOENCODER = {
                  train_subset=None, tsne_points=5000),
     # quick: real MNIST, the same code path on a 2 x 2 grid with 3 folds of 3,000 images and rungs of 1 and 2
     # epochs; batch 8 and rates up to 3e-2 so that one epoch trains past the mean image (a search where every
-    # point diverged or collapsed stops with an error; with cross-entropy at batch 16 all four points were still on the
-    # mean image after that one epoch, at batch 8 none); the seed's widths, since with (12, 24, 48; 256) every point was
-    # still on the mean image after that one epoch
+    # point diverged or collapsed stops with an error, as `python -m helpers.report --profile quick --only 01` did with
+    # cross-entropy at batch 16); the seed's widths, since with (12, 24, 48; 256) every point was still on the mean image
+    # after that one epoch
     "quick": dict(learning_rates=[1e-2, 3e-2], latent_dims=[4, 10], n_folds=3, rungs=[1, 2], factor=3,
                   batch_size=8, revive=0.5, channels=[8, 16, 32], hidden=64, loss="bce", compare_latent_dim=10, train_subset=3000,
                   tsne_points=500),

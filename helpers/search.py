@@ -17,7 +17,7 @@ from tqdm import tqdm
 
 from .data import cv_folds
 from .models import SEED_CHANNELS, SEED_HIDDEN, Autoencoder, widths_config
-from .training import AE_LOSSES, fit_autoencoder
+from .training import fit_autoencoder, loss_config
 from .utils import atomic_write, check_images, check_n_jobs, check_positive, config_key, ensure_dir, parallel_imap, seed_everything
 
 PARAMS = ("lr", "latent_dim")
@@ -291,8 +291,7 @@ def halving_search_cv(x, param_grid, *, results_dir, rungs=(3, 9, 27), factor=3,
         raise ValueError(f"factor must be an int >= 2, got {factor!r}")
     if schedule not in (None, "onecycle", "cosine"):
         raise ValueError(f"schedule must be None, 'onecycle' or 'cosine', got {schedule!r}")
-    if loss not in AE_LOSSES:
-        raise ValueError(f"loss must be one of {AE_LOSSES}, got {loss!r}")
+    loss_key = loss_config(loss)  # validates before any work
     results_dir = ensure_dir(results_dir)
     cv_folds(len(x), n_folds, seed)  # validates n_folds before any work
     base = {"data": data_fingerprint(x), "n": len(x), "n_folds": n_folds, "batch_size": batch_size,
@@ -300,8 +299,7 @@ def halving_search_cv(x, param_grid, *, results_dir, rungs=(3, 9, 27), factor=3,
     base.update(widths_config(channels, hidden))  # the seed's widths add nothing to the key
     if amp:
         base["amp"] = True  # fp32 (the default) adds nothing either
-    if loss != "mse":
-        base["loss"] = loss  # nor does the seed's loss
+    base.update(loss_key)  # nor does the seed's loss
     points, all_rows, summaries, rung_log, n_trained = grid, [], [], [], 0
     for i, epochs in enumerate(rungs):
         # keyed by the epochs, not the rung's index: a run at the same length is the same run in any layout

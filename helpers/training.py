@@ -15,6 +15,14 @@ SCHEDULES = (None, "onecycle", "cosine")
 AE_LOSSES = ("mse", "bce")
 
 
+def loss_config(loss: str) -> dict:
+    """``{"loss": loss}`` to add to a cache key; ``{}`` for the seed's MSE, so a run with it keeps the key it always
+    had. A loss not in :data:`AE_LOSSES` raises ``ValueError``."""
+    if loss not in AE_LOSSES:
+        raise ValueError(f"loss must be one of {AE_LOSSES}, got {loss!r}")
+    return {} if loss == "mse" else {"loss": loss}
+
+
 def _check_common(epochs, lr, batch_size, weight_decay, schedule):
     check_positive("epochs", epochs, integer=True)
     check_positive("batch_size", batch_size, integer=True)
@@ -218,8 +226,7 @@ def fit_autoencoder(model, train_x, val_x=None, *, epochs, lr, batch_size=256, w
         check_images("val_x", val_x)
     if revive is not None and not 0 < revive <= 1:
         raise ValueError(f"revive must be a share of the epochs in (0, 1] or None, got {revive!r}")
-    if loss not in AE_LOSSES:
-        raise ValueError(f"loss must be one of {AE_LOSSES}, got {loss!r}")
+    loss_config(loss)  # validates
     dev = pick_device() if device is None else torch.device(device)
     to_device(model, dev)
     x = train_x.to(dev)
