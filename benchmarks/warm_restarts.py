@@ -6,7 +6,8 @@
 Retraining every (point, fold) from scratch at each rung costs 15 x 3 + 5 x 9 + 2 x 27 = 144 epochs per fold with
 notebook 01's rungs; continuing the previous rung's weights would cost 15 x 3 + 5 x 6 + 2 x 18 = 111 (23% less). Two
 ways to continue (``--ways``), each trained here on one fold for every latent size of ``--latent-dims`` (learning rate
-``--lr``, notebook 01's widths and recipe: batch 128, reviving), two runs at a time on one thread each:
+``--lr``, notebook 01's widths and recipe: batch 128, reviving, its training loss), two runs at a time on one thread
+each:
 
 - ``one-cycle``: the final model's recipe, one one-cycle schedule over the last rung's epochs; a rung would score the
   snapshot at its epoch (mid-schedule, at a high learning rate);
@@ -37,7 +38,7 @@ def train(job):
     val, t0 = [], time.perf_counter()
     for i, epochs in enumerate(cycles):
         hist = fit_autoencoder(model, xt, xv, epochs=epochs, lr=lr, batch_size=FULL["batch_size"], schedule="onecycle",
-                               revive=FULL["revive"], seed=i, progress=False, validate="every")
+                               revive=FULL["revive"], loss=FULL["loss"], seed=i, progress=False, validate="every")
         val += hist["val_mse"].tolist()
     return [val[r - 1] for r in rungs], time.perf_counter() - t0
 
@@ -60,7 +61,7 @@ def main():
     tr, va = cv_folds(len(x), 6, 0)[args.fold]
     jobs = [(how, d, args.lr, args.rungs, x[tr], x[va]) for d in args.latent_dims for how in args.ways]
     print(f"fold {args.fold} of 6 ({len(tr):,} / {len(va):,} images), lr {args.lr:g}, widths {tuple(FULL['channels'])}; "
-          f"{FULL['hidden']}, rungs {args.rungs}, two at a time on one thread each")
+          f"{FULL['hidden']}, loss {FULL['loss']}, rungs {args.rungs}, two at a time on one thread each", flush=True)
     print(f"{'d':>3} | {'how':>9} | " + " | ".join(f"val @ {r:>2} ep" for r in args.rungs) + " | seconds")
     for (how, d, *_), (val, seconds) in zip(jobs, parallel_map(train, jobs, n_jobs=2)):
         print(f"{d:3d} | {how:>9} | " + " | ".join(f"{v:11.5f}" for v in val) + f" | {seconds:7.0f}")
