@@ -65,9 +65,12 @@ AUTOENCODER = {
     # rung's epochs. Every fold trains with the final model's recipe (one-cycle peaking at the point's rate,
     # batch_size, dead units revived in the first `revive` share of the epochs), and the final model is the pick
     # retrained on all training images for the last rung's epochs.
-    # full: all 60,000 images, 6 folds, the seed's grid, 15 -> 5 -> 2 points over rungs of 3, 9 and 27 epochs: the
+    # full: all 60,000 images, 6 folds, the seed's grid, 15 -> 5 -> 1 points over rungs of 3, 9 and 27 epochs (a third, rounded down): the
     # last rung is long enough to converge, and 3 epochs is the shortest first rung that trains every usable point
     # past the mean image (after 1 epoch a third of the folds still sit on it, so a 1-epoch rung ranks by luck).
+    # Rounded down (Hyperband's rule) rather than up since the report of commit ba0f40e: there the 9-epoch rung already
+    # put the runner-up (lr 1e-2, d=8) 0.0029 behind the pick (about 9 fold stds) and it stayed 0.0025 behind at 27 epochs
+    # (`results/cv_summary.csv` of that run), so its six 27-epoch folds, 8.8 of notebook 01's 52.8 min, decided nothing.
     # The network's widths (`channels`, `hidden`) are (8, 16, 48; 256), the seed's first two convolutions, 1.5x its third
     # and 4x its hidden layer, trained with binary cross-entropy (`loss="bce"`, the pixels read as Bernoulli
     # probabilities; every fold and the final model are still scored by MSE): with the seed's (8, 16, 32; 64) and its MSE

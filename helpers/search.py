@@ -3,7 +3,6 @@ from __future__ import annotations
 
 import hashlib
 import json
-import math
 import sys
 import time
 from dataclasses import dataclass, field
@@ -256,11 +255,13 @@ def promotable(summary: pd.DataFrame) -> pd.Series:
 
 
 def promote(summary: pd.DataFrame, n_candidates: int, factor: int) -> tuple[list[dict], pd.Series]:
-    """The points of one rung's ``summary`` that go on: the best ``ceil(n_candidates / factor)`` of the
+    """The points of one rung's ``summary`` that go on: the best ``n_candidates // factor`` (at least one) of the
     :func:`promotable` ones by their mean validation MSE over the folds that trained (``val_mse_mean_trained``);
-    the others drop out here. Returns ``(points, usable)``, ``usable`` a boolean mask over ``summary``'s rows."""
+    the others drop out here. Rounded down as in Hyperband's successive halving (Li et al. 2018), where
+    scikit-learn's ``HalvingGridSearchCV`` rounds up: a rung of five keeps one with factor 3, not two.
+    Returns ``(points, usable)``, ``usable`` a boolean mask over ``summary``'s rows."""
     usable = promotable(summary)
-    keep = summary[usable].nsmallest(math.ceil(n_candidates / factor), "val_mse_mean_trained")
+    keep = summary[usable].nsmallest(max(1, n_candidates // factor), "val_mse_mean_trained")
     return [{"lr": float(r["lr"]), "latent_dim": int(r["latent_dim"])} for _, r in keep.iterrows()], usable
 
 
@@ -268,8 +269,9 @@ def halving_search_cv(x, param_grid, *, results_dir, rungs=(3, 9, 27), factor=3,
                       weight_decay=1e-5, schedule="onecycle", revive=None, channels=SEED_CHANNELS, hidden=SEED_HIDDEN, seed=0,
                       amp=False, loss="mse", n_jobs=1, backend=None, device=None, progress=True) -> CVResult:
     """Successive halving over ``ParameterGrid(param_grid)`` with epochs as the resource (the semantics of
-    scikit-learn's ``HalvingGridSearchCV``): every point is cross-validated on all ``n_folds`` folds for
-    ``rungs[0]`` epochs; the best ``ceil(n / factor)`` of the ``n`` points of a rung by mean validation MSE go
+    scikit-learn's ``HalvingGridSearchCV``, rounded down as in Hyperband): every point is cross-validated on all
+    ``n_folds`` folds for ``rungs[0]`` epochs; the best ``n // factor`` (at least one) of the ``n`` points of a
+    rung by mean validation MSE (:func:`promote`) go
     on to the next rung's budget, until the last rung. Points with a diverged or collapsed fold drop out at
     the rung where it happened. Every (point, fold, rung) trains from scratch with the whole recipe of the
     final model at the rung's length (``schedule`` peaking at the point's learning rate, ``revive``), so each

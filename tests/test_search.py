@@ -135,6 +135,20 @@ def test_halving_promotes_the_best_third_of_each_rung(tiny, tmp_path, monkeypatc
     assert pd.read_csv(tmp_path / "cv_rungs.csv")["epochs"].tolist() == [1, 2, 4]
 
 
+def test_promote_keeps_a_third_rounded_down_but_at_least_one():
+    """Hyperband's rounding: 15 -> 5 -> 1 with factor 3 (scikit-learn's ceil would keep 2 of 5); never none."""
+    def rung(n, collapsed=()):
+        return pd.DataFrame({"lr": [1e-2] * n, "latent_dim": range(n), "n_folds": 6, "n_diverged": 0,
+                             "n_collapsed": [6 if i in collapsed else 0 for i in range(n)],
+                             "val_mse_mean_trained": [0.02 - 0.001 * i for i in range(n)]})
+    assert [p["latent_dim"] for p in search.promote(rung(15), 15, 3)[0]] == [14, 13, 12, 11, 10]
+    assert [p["latent_dim"] for p in search.promote(rung(5), 5, 3)[0]] == [4]
+    assert [p["latent_dim"] for p in search.promote(rung(2), 2, 3)[0]] == [1]
+    # the count is a share of the rung's points; unusable ones (collapsed) are never among them
+    points, usable = search.promote(rung(6, collapsed={5}), 6, 3)
+    assert [p["latent_dim"] for p in points] == [4, 3] and usable.sum() == 5
+
+
 def test_halving_diverged_points_drop_out_at_the_first_rung(tiny, tmp_path, monkeypatch):
     calls = []
     monkeypatch.setattr(search, "_run_fold", fake_fold(calls, diverge_lr=1e-2))  # the best rate diverges
