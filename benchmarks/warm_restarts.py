@@ -3,11 +3,11 @@
     python benchmarks/warm_restarts.py [--rungs 3 9 27] [--latent-dims 10] [--lr 0.01] [--ways one-cycle restarts]
         [--fold 0] [--images 60000] [--root DIR]
 
-Retraining every (point, fold) from scratch at each rung costs 15 x 3 + 5 x 9 + 2 x 27 = 144 epochs per fold with
-notebook 01's rungs; continuing the previous rung's weights would cost 15 x 3 + 5 x 6 + 2 x 18 = 111 (23% less). Two
-ways to continue (``--ways``), each trained here on one fold for every latent size of ``--latent-dims`` (learning rate
-``--lr``, notebook 01's widths and recipe: batch 128, reviving, its training loss), two runs at a time on one thread
-each:
+Retraining every (point, fold) from scratch at each rung costs 15 x 3 + 5 x 9 + 1 x 27 = 117 epochs per fold with
+notebook 01's rungs (15 -> 5 -> 1 points); continuing the previous rung's weights would cost 15 x 3 + 5 x 6 + 1 x 18 = 93
+(21% less). Two ways to continue (``--ways``), each trained here on one fold for every latent size of ``--latent-dims``
+(learning rate ``--lr``, notebook 01's widths and recipe: batch 128, reviving, its training loss), two runs at a time on
+one thread each:
 
 - ``one-cycle``: the final model's recipe, one one-cycle schedule over the last rung's epochs; a rung would score the
   snapshot at its epoch (mid-schedule, at a high learning rate);
