@@ -10,6 +10,7 @@ import pandas as pd
 import torch
 from scipy import linalg
 from torch.nn import functional as F
+from torch.fx.experimental.optimization import fuse as fx_fuse
 from torch.optim.swa_utils import AveragedModel, get_ema_multi_avg_fn
 from .artifacts import checkpoint_path, load_or_compute_table, load_or_train, load_or_train_models
 from .data import train_val_split
@@ -183,14 +184,14 @@ def _lowest_fid(scored: pd.DataFrame, min_class_share: float):
     return (ok if len(ok) else scored)["fid"].idxmin()
 
 
-def latent_langevin(G, D, z, steps, *, step_size=0.01, scale=1.0, seed=None, device=None):
+def latent_langevin(G, D, z, steps, *, step_size=0.01, scale=1.0, seed=None, device=None, amp=False):
     """Discriminator-driven latent sampling (Che et al., 2020): Langevin dynamics on the noise ``z``
     with energy ``E(z) = |z|^2 / 2 - scale * d(G(z))`` (``d``: D's logit), i.e.
     ``z <- z - step_size / 2 * grad E + sqrt(step_size) * N(0, I)``, which samples the noise of
     ``p(z) ~ N(z; 0, I) exp(scale * d(G(z)))``. With ``scale = 0`` the chain keeps ``N(0, I)``.
     Both nets run in eval mode with their weights untouched. The chain's noise comes from ``seed``: use
-    another seed than the one that drew ``z``, or the first step adds ``z`` to itself. ``steps`` lists the
-    step counts to return; returns ``{s: z after s steps}`` on the CPU (``s = 0`` is ``z`` itself)."""
+    another seed than the one that drew ``z``, or the first step adds ``z`` to itself. ``amp``: the nets' forward passes
+    in bf16 autocast (``z``, the energy's gradient and the update stay fp32). ``steps`` lists the step counts to return; returns ``{s: z after s steps}`` on the CPU (``s = 0`` is ``z`` itself)."""
     steps = sorted({int(s) for s in steps})
     if not steps or steps[0] < 0:
         raise ValueError(f"steps must list step counts >= 0, got {steps!r}")
@@ -210,7 +211,9 @@ def latent_langevin(G, D, z, steps, *, step_size=0.01, scale=1.0, seed=None, dev
                 break
             with torch.enable_grad():
                 z.requires_grad_(True)
-                energy = (z**2).sum() / 2 - scale * D(G(z)).sum()
+                with _autocast(dev, amp):
+                    logit = D(G(z)).float()
+                energy = (z**2).sum() / 2 - scale * logit.sum()
                 grad, = torch.autograd.grad(energy, z)
             z = (z - step_size / 2 * grad + step_size**0.5 * torch.randn(z.shape, generator=gen).to(dev)).detach()
     finally:
@@ -218,11 +221,12 @@ def latent_langevin(G, D, z, steps, *, step_size=0.01, scale=1.0, seed=None, dev
     return out
 
 
-def langevin_grid(G, D, clf, ref_features, scales, steps, n, *, step_size=0.01, min_class_share=0.05, seed=None, device=None):
+def langevin_grid(G, D, clf, ref_features, scales, steps, n, *, step_size=0.01, min_class_share=0.05, seed=None, device=None,
+                  amp=False):
     """Score :func:`latent_langevin` from ``n`` standard-normal draws for each ``scale`` after each count of
     ``steps`` (FID against ``ref_features``, IS, smallest class share) and pick the (scale, steps) with the
     lowest FID among those whose smallest class keeps at least ``min_class_share`` (all if none does). The draws
-    come from ``seed``, the chains' noise from ``seed + 1``.
+    come from ``seed``, the chains' noise from ``seed + 1``; ``amp``: see :func:`latent_langevin` (samples are decoded in fp32).
     Returns ``(DataFrame indexed by (scale, steps), chosen (scale, steps))``."""
     if not len(scales):
         raise ValueError("scales must hold at least one value")
@@ -231,7 +235,7 @@ def langevin_grid(G, D, clf, ref_features, scales, steps, n, *, step_size=0.01, 
     rows = []
     for scale in scales:
         chain = latent_langevin(G, D, z0, steps, step_size=step_size, scale=float(scale), seed=None if seed is None else seed + 1,
-                                device=device)
+                                device=device, amp=amp)
         for s, z in chain.items():
             q = sample_quality(clf, from_gan_range(generate(G, z, device)), ref_features, device)
             rows.append({"scale": float(scale), "steps": s, "fid": q["fid"], "is": q["is"], "min_class_share": q["min_class_share"]})
@@ -253,7 +257,7 @@ def generate(G, z, device=None, batch_size=2048, eval_mode=True):
 
 def train_gan(G, D, x, *, epochs, lr=2e-4, betas=(0.5, 0.999), batch_size=128, real_label=0.9, ema_decay=None,
               decay_epochs=None, top_k=None, r1=0.0, r1_every=1, amp=False, seed=0, device=None,
-              checkpoint=None, checkpoint_every=5, fixed_noise=None, evaluate=None, eval_every=5, progress=True):
+              checkpoint=None, checkpoint_every=5, fixed_noise=None, evaluate=None, eval_every=5, spread_at=None, progress=True):
     """Train ``G``/``D`` on images ``x`` in [-1, 1].
 
     Logs per iteration (``g_loss, d_loss, d_real, d_fake``) and per epoch; keeps the fixed-noise
@@ -267,6 +271,8 @@ def train_gan(G, D, x, *, epochs, lr=2e-4, betas=(0.5, 0.999), batch_size=128, r
     ``max(gamma**e, floor)`` share of each batch that D rates most real (top-k training); None uses all.
     ``r1`` weights the R1 penalty (:func:`d_step`), applied every ``r1_every`` discriminator steps with its weight
     multiplied by ``r1_every`` (lazy regularisation); ``amp`` runs the forward passes in bf16 autocast.
+    With ``spread_at=(epoch, spread_of)`` the epoch log's ``fid_draw_std`` holds, at that epoch, the standard deviation of
+    the ``fid`` column of ``spread_of(G)`` (:func:`draw_spread`: FID over several draws of samples).
     Every ``checkpoint_every`` epochs everything is saved to ``checkpoint``; a rerun resumes from it.
     Returns a dict with ``iters``, ``epochs`` (DataFrames), ``snapshots`` ({epoch: images}),
     ``best_state``/``best_epoch``, ``last_state`` (the raw generator) and ``ema_state`` (or None).
@@ -283,6 +289,9 @@ def train_gan(G, D, x, *, epochs, lr=2e-4, betas=(0.5, 0.999), batch_size=128, r
     if isinstance(r1, bool) or not isinstance(r1, (int, float)) or not np.isfinite(r1) or r1 < 0:
         raise ValueError(f"r1 must be a finite number >= 0, got {r1!r}")
     check_positive("r1_every", r1_every, integer=True)
+    if spread_at is not None and not (len(spread_at) == 2 and int(spread_at[0]) == spread_at[0] and spread_at[0] >= 1
+                                      and callable(spread_at[1])):
+        raise ValueError(f"spread_at must be (epoch >= 1, spread_of) or None, got {spread_at!r}")
     dev = pick_device() if device is None else torch.device(device)
     G.to(dev), D.to(dev)
     x = x.to(dev)
@@ -329,6 +338,8 @@ def train_gan(G, D, x, *, epochs, lr=2e-4, betas=(0.5, 0.999), batch_size=128, r
             if scores.get("fid", float("inf")) < state["best_fid"]:
                 state["best_fid"], state["best_epoch"] = scores["fid"], epoch
                 state["best_state"] = _cpu_state(shown)
+        if spread_at is not None and epoch == spread_at[0]:
+            row["fid_draw_std"] = float(spread_at[1](shown)["fid"].std())
 
     def get_state():
         return {"G": G.state_dict(), "D": D.state_dict(), "opt_g": opt_g.state_dict(), "opt_d": opt_d.state_dict(),
@@ -382,15 +393,28 @@ def inception_score(probs, splits: int = 1) -> float:
     return float(np.mean(scores))
 
 
+def inference_features(clf):
+    """``clf.features`` for inference. For a :class:`~helpers.models.SmallCNN` (in eval mode): a copy with each BatchNorm
+    folded into the convolution before it (``torch.fx.experimental.optimization.fuse``), weights and inputs in
+    channels-last memory; the same features up to float rounding, fewer passes over memory (``benchmarks/scoring.py``).
+    Any other model: its own ``features``."""
+    if not isinstance(clf, SmallCNN):
+        return clf.features
+    body = fx_fuse(clf.eval().body).to(memory_format=torch.channels_last)
+    return lambda b: body(b.contiguous(memory_format=torch.channels_last))
+
+
 @torch.no_grad()
-def classifier_outputs(clf, images01, device=None, batch_size=2048):
-    """Penultimate features and softmax probabilities of ``clf`` (a SmallCNN) on images in [0, 1]."""
+def classifier_outputs(clf, images01, device=None, batch_size=256):
+    """Penultimate features and softmax probabilities of ``clf`` (a SmallCNN) on images in [0, 1], through
+    :func:`inference_features`, in batches of ``batch_size`` (small enough for the activations to stay in cache)."""
+    check_positive("batch_size", batch_size, integer=True)
     dev = pick_device() if device is None else torch.device(device)
     to_device(clf, dev).eval()
+    features = inference_features(clf)
     feats, probs = [], []
     for i in range(0, len(images01), batch_size):
-        b = images01[i : i + batch_size].to(dev)
-        f = clf.features(b)
+        f = features(images01[i : i + batch_size].to(dev))
         feats.append(f.cpu())
         probs.append(torch.softmax(clf.out(f), 1).cpu())
     return torch.cat(feats).numpy(), torch.cat(probs).numpy()
@@ -479,12 +503,14 @@ def read_gan_log(results_dir, epochs: pd.DataFrame) -> dict:
             "best_epoch": int(scored.loc[scored["fid"].idxmin(), "epoch"]) if len(scored) else None}
 
 
-def load_or_train_gan(results_dir, x, config: dict, *, evaluate=None, fixed_noise=None, save=True, device=None, progress=True):
+def load_or_train_gan(results_dir, x, config: dict, *, evaluate=None, fixed_noise=None, spread_at=None, save=True, device=None,
+                      progress=True):
     """Notebook 04's GAN with the settings ``config`` (:func:`gan_config`) on images ``x`` in [-1, 1]: loaded when
     ``results_dir`` holds ``generator.pt`` / ``discriminator.pt`` saved with the same settings and the training log
     (``gan_epochs.csv``, ``gan_iters.csv``, ``gan_snapshots.npz``: :func:`save_gan_log`), else trained with
     :func:`train_gan` (resuming from its checkpoint: with a constant learning rate a longer run continues from a
     shorter one with the same settings) and saved; the generator keeps the weights of its lowest-FID epoch.
+    ``spread_at``: see :func:`train_gan` (not part of the cache key).
     With ``save=False`` nothing is saved but the checkpoint, kept apart from the saved run's (a side run). Returns ``(G, D, log, loaded)``, ``log`` as
     :func:`read_gan_log` gives it."""
     cfg = dict(config)
@@ -499,7 +525,7 @@ def load_or_train_gan(results_dir, x, config: dict, *, evaluate=None, fixed_nois
                         real_label=cfg["real_label"], ema_decay=cfg["ema_decay"], decay_epochs=cfg.get("decay_epochs"),
                         top_k=cfg["top_k"], r1=r["r1"], r1_every=r["r1_every"], amp=r["amp"],
                         seed=cfg["seed"], device=device, fixed_noise=fixed_noise, evaluate=evaluate,
-                        eval_every=cfg["eval_every"], progress=progress,
+                        eval_every=cfg["eval_every"], spread_at=spread_at, progress=progress,
                         checkpoint=checkpoint_path(results_dir, "gan" if save else "gan_side", resume_cfg))
         if log["best_state"] is not None:
             G.load_state_dict(log["best_state"])
@@ -559,17 +585,18 @@ def rejection_study(G, D, clf, select_features, ref_features, gammas, n, *, min_
 
 
 def langevin_study(G, D, clf, select_features, ref_features, scales, steps, n, *, step_size=0.01, min_class_share=0.05,
-                   seed=0, device=None, n_chain=12) -> dict:
+                   seed=0, device=None, n_chain=12, amp=False) -> dict:
     """:func:`langevin_grid` over ``scales`` x ``steps`` (chosen by FID against ``select_features``; draws ``seed + 1``,
     chains ``seed + 2``), then the chosen setting from the noise of ``sample(G, n, seed=seed)`` (chains ``seed + 3``),
-    scored against ``ref_features``, and the first ``n_chain`` of those draws after every step count. Returns
+    scored against ``ref_features``, and the first ``n_chain`` of those draws after every step count; ``amp``: the chains in
+    bf16 autocast (:func:`latent_langevin`). Returns
     ``{table, scale, steps, samples, quality, rule, chain, best_per_scale}``."""
     table, (scale, n_steps) = langevin_grid(G, D, clf, select_features, scales, steps, n, step_size=step_size,
-                                            min_class_share=min_class_share, seed=seed + 1, device=device)
+                                            min_class_share=min_class_share, seed=seed + 1, device=device, amp=amp)
     z0 = torch.randn(n, G.noise_dim, generator=torch.Generator().manual_seed(seed))
-    z = latent_langevin(G, D, z0, [n_steps], step_size=step_size, scale=scale, seed=seed + 3, device=device)[n_steps]
+    z = latent_langevin(G, D, z0, [n_steps], step_size=step_size, scale=scale, seed=seed + 3, device=device, amp=amp)[n_steps]
     samples = generate(G, z, device)
-    chain = latent_langevin(G, D, z0[:n_chain], steps, step_size=step_size, scale=scale, seed=seed + 3, device=device)
+    chain = latent_langevin(G, D, z0[:n_chain], steps, step_size=step_size, scale=scale, seed=seed + 3, device=device, amp=amp)
     best = table.reset_index().loc[lambda t: t.steps > 0].sort_values("fid").groupby("scale").first()
     return {"table": table, "scale": scale, "steps": n_steps, "samples": samples, "chain": chain, "best_per_scale": best,
             "rule": selection_rule(table, min_class_share, "the settings"),
@@ -622,19 +649,36 @@ def draw_spread(G, clf, ref_features, n, seeds, device=None) -> pd.DataFrame:
     return out.astype(float)
 
 
-def recipe_study(path, x, config: dict, candidates: dict, ours: pd.DataFrame, G, clf, ref_features, n, *, epochs, draws,
-                 evaluate, seed=0, device=None, progress=True) -> dict:
-    """Notebook 04's recipe comparison: :func:`recipe_comparison` of our run (``"ours"``, rerun as a side run) and of
-    ``candidates`` for ``epochs`` epochs, each with the FID's draw-to-draw std over ``draws`` draws of ``n`` samples
-    (seeds from ``seed``); and that spread for the final generator ``G``. ``ours`` is the main run's epoch log, which the
-    side run must reproduce. Returns ``{table, spread (of G), curves ({name: scored epochs}), text}``."""
-    spread_of = partial(draw_spread, clf=clf, ref_features=ref_features, n=n, seeds=range(seed, seed + draws), device=device)
-    runs = recipe_comparison(path, x, config, {"ours": {}, **candidates}, epochs=epochs, evaluate=evaluate, spread_of=spread_of,
-                             device=device, progress=progress)
+def draw_spreader(clf, ref_features, n, *, draws, seed=0, device=None):
+    """``spread_of(G)``: :func:`draw_spread` of ``G`` over ``draws`` draws of ``n`` samples (draw seeds from ``seed``), the
+    measurement :func:`recipe_study` makes of each run and :func:`train_gan`'s ``spread_at`` of the main run."""
+    check_positive("draws", draws, integer=True)
+    return partial(draw_spread, clf=clf, ref_features=ref_features, n=n, seeds=range(seed, seed + draws), device=device)
+
+
+def recipe_study(path, x, config: dict, candidates: dict, ours: pd.DataFrame, G, spread_of, *, epochs, evaluate, device=None,
+                 progress=True) -> dict:
+    """Notebook 04's recipe comparison: our run (``"ours"``) and :func:`recipe_comparison` of ``candidates`` for ``epochs``
+    epochs, each with the FID's draw-to-draw std that ``spread_of(G)`` measures (:func:`draw_spreader`); and that spread
+    for the final generator ``G``. ``ours`` is the main run's epoch log: when it holds ``fid_draw_std`` at ``epochs`` (the
+    main run trained with ``spread_at=(epochs, spread_of)``), our row is read from it; otherwise our recipe is rerun as a
+    side run, which must reproduce the main run's FID at that epoch.
+    Returns ``{table, spread (of G), curves ({name: scored epochs}), text}``."""
+    log = ours.set_index("epoch")
+    from_main = "fid_draw_std" in log and pd.notna(log["fid_draw_std"].get(epochs, np.nan)) and pd.notna(log.fid.get(epochs, np.nan))
+    side = candidates if from_main else {"ours": {}, **candidates}
+    cols = ["candidate", "epoch", "fid", "is", "min_class_share", "seconds_per_epoch", "fid_draw_std"]
+    runs = recipe_comparison(path, x, config, side, epochs=epochs, evaluate=evaluate, spread_of=spread_of, device=device,
+                             progress=progress)[cols] if side else pd.DataFrame(columns=cols)
+    if from_main:
+        first = ours[ours.epoch <= epochs]
+        mine = first.dropna(subset=["fid"]).assign(candidate="ours", seconds_per_epoch=float(first.seconds.median()),
+                                                   fid_draw_std=float(log.at[epochs, "fid_draw_std"]))
+        runs = pd.concat([mine[cols], runs], ignore_index=True) if len(runs) else mine[cols].reset_index(drop=True)
     curves = dict(tuple(runs.groupby("candidate", sort=False)))
     table = recipe_table(runs, epochs)
-    main = ours.set_index("epoch").fid.get(epochs, float("nan"))
     spread = spread_of(G)
+    main = None if from_main else log.fid.get(epochs, float("nan"))
     return {"table": table, "spread": spread, "curves": curves, "text": describe_recipes(table, spread, main)}
 
 
@@ -643,10 +687,11 @@ def grid_table(table: pd.DataFrame) -> pd.DataFrame:
     return table.rename(columns={"fid": "FID vs train", "is": "IS", "min_class_share": "smallest class"}).round(4)
 
 
-def describe_recipes(table: pd.DataFrame, spread: pd.DataFrame, main_fid: float, ours: str = "ours") -> str:
+def describe_recipes(table: pd.DataFrame, spread: pd.DataFrame, main_fid: float | None, ours: str = "ours") -> str:
     """Markdown: each run of :func:`recipe_table` against ``ours``: FID gap, against twice the two runs' combined
     draw-to-draw std (beyond it, the trainings differ; within it, draw noise could explain the gap), IS and seconds per
-    epoch; that ``ours`` reproduced the main run's FID ``main_fid`` at the same epoch; and the final generator's spread."""
+    epoch; whether ``ours``, rerun as a side run, reproduced the main run's FID ``main_fid`` at the same epoch (None: ``ours``
+    is the main run's own epoch log); and the final generator's spread."""
     me = table.loc[ours]
     parts = []
     for name, r in table.drop(index=ours).iterrows():
@@ -654,9 +699,12 @@ def describe_recipes(table: pd.DataFrame, spread: pd.DataFrame, main_fid: float,
         verdict = "more than" if abs(gap) > noise else "within"
         parts.append(f"*{name}*: FID {r.fid:.1f}, {abs(gap):.1f} {'higher' if gap > 0 else 'lower'} than ours ({verdict} twice "
                      f"the two runs' combined draw noise, ±{noise:.1f}), IS {r['is']:.2f}, {r.seconds_per_epoch:.1f} s per epoch")
-    same = "the same as" if np.isclose(me.fid, main_fid, rtol=1e-3) else "unlike"
+    if main_fid is None:
+        source = "the main run itself at that epoch"
+    else:
+        source = f"{'the same as' if np.isclose(me.fid, main_fid, rtol=1e-3) else 'unlike'} the main run's {main_fid:.1f} at that epoch"
     return (f"At epoch {table.attrs['epoch']}, our recipe reaches FID **{me.fid:.1f}** (± {me.fid_draw_std:.2f} from draw to "
-            f"draw; {same} the main run's {main_fid:.1f} at that epoch) and IS **{me['is']:.2f}** at {me.seconds_per_epoch:.1f} s "
+            f"draw; {source}) and IS **{me['is']:.2f}** at {me.seconds_per_epoch:.1f} s "
             f"per epoch; " + "; ".join(parts) + f". The final generator's FID moves by {spread['fid'].std():.2f} from one draw "
             f"of {spread.attrs['n']:,} samples to the next ({len(spread)} draws; IS by {spread['is'].std():.3f}).")
 

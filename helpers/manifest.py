@@ -96,4 +96,4 @@ def timing_table(manifest: dict) -> str:
 
 def _duration(seconds: float) -> str:
     minutes, s = divmod(int(round(seconds)), 60)
-    return f"{minutes // 60} h {minutes % 60:02d} min" if minutes >= 60 else f"{minutes} min {s:02d} s"
+    return f"{minutes // 60} h {minutes % 60:02d} min {s:02d} s" if minutes >= 60 else f"{minutes} min {s:02d} s"

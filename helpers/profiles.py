@@ -127,8 +127,9 @@ DENOISE = {
 GAN = {
     # full: all 60,000 training images for `epochs` epochs; FID/IS of eval_samples samples every eval_every epochs
     # (the kept generator is the best-FID epoch); the scoring CNN trains clf_epochs epochs; each run of the recipe
-    # comparison trains compare_epochs epochs; FID's draw-to-draw spread is measured on spread_draws draws of the final
-    # generator; Langevin sampling of the noise scores the step counts ddls_steps for each weight of the
+    # comparison trains compare_epochs epochs (our row is the main run's own first epochs); FID's draw-to-draw spread is
+    # measured on spread_draws draws of the final generator, of the main run at compare_epochs and of each comparison
+    # run; Langevin sampling of the noise scores the step counts ddls_steps for each weight of the
     # discriminator's logit (it needs no training)
     "full": dict(train_subset=None, epochs=180, eval_every=5, eval_samples=10000, clf_epochs=3, compare_epochs=15,
                  spread_draws=5, ddls_steps=[0, 5, 10, 25, 50]),

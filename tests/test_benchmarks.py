@@ -9,6 +9,8 @@ from helpers.report import REPO
 
 @pytest.mark.parametrize("args, expect", [
     (["benchmarks/denormals.py", "--epochs", "2", "--images", "1200"], ["flush denormals", "ratio of totals (off / on)"]),
+    (["benchmarks/scoring.py", "--images", "300", "--repeats", "1", "--threads", "1"],
+     ["plain SmallCNN, batch 2048", "classifier_outputs (fused, channels-last)", "speed-up:", "largest feature difference"]),
     (["benchmarks/channels_last.py", "--steps", "2", "--repeats", "1", "--threads", "1"], ["channels"]),
     (["benchmarks/gan_step.py", "--steps", "2", "--repeats", "1", "--batches", "32", "64", "--threads", "1", "--bf16", "on"],
      ["|      bf16 |", "|      fp32 |", "ratio"]),

@@ -12,7 +12,7 @@ from helpers import autoencoder, gan, profiles, report
 from helpers.artifacts import load_or_train_models
 from helpers.data import load_train_test
 from helpers.loop import epoch_loop
-from helpers.models import Autoencoder, Discriminator, Generator, save_model
+from helpers.models import Autoencoder, Discriminator, Generator, SmallCNN, save_model
 
 
 def _code_lines(cell_source: str) -> int:
@@ -200,6 +200,36 @@ def test_load_or_train_gan_saves_loads_and_retrains_on_a_change(mnist_train, tmp
     assert "the same as the main run's" in text and "no smoothing" in text and "10 samples" in text
 
 
+def test_recipe_study_reads_our_row_from_the_main_run_when_it_measured_the_spread(mnist_train, tmp_path):
+    x = gan.to_gan_range(mnist_train[0][:96])
+    calls = []
+    def evaluate(G):
+        calls.append(1)
+        return {"fid": 20.0 - len(calls), "is": 1.0, "min_class_share": 0.1}
+    clf = SmallCNN()  # untrained: any feature map serves for the bookkeeping checked here
+    ref = gan.classifier_outputs(clf, mnist_train[0][:50], "cpu")[0]
+    spread_of = gan.draw_spreader(clf, ref, 10, draws=3, seed=5, device="cpu")
+    G, _, log, _ = gan.load_or_train_gan(tmp_path, x, _gan_cfg(x, epochs=3), evaluate=evaluate, spread_at=(2, spread_of),
+                                         progress=False)
+    ep = log["epochs"]
+    assert ep.fid_draw_std.notna().tolist() == [False, True, False]  # measured at epoch 2 only, and saved in the log
+    assert np.isfinite(ep.fid_draw_std[1]) and ep.fid_draw_std[1] > 0
+    n_main = len(calls)
+    study = gan.recipe_study(tmp_path / "recipes.csv", x, _gan_cfg(x, epochs=3), {"no smoothing": {"real_label": 1.0}}, ep, G,
+                             spread_of, epochs=2, evaluate=evaluate, device="cpu", progress=False)
+    assert len(calls) == n_main + 2  # only the candidate trained (2 epochs, scored at each); ours not rerun
+    assert set(study["table"].index) == {"ours", "no smoothing"}
+    assert study["table"].loc["ours", "fid"] == ep.fid[1] and study["table"].loc["ours", "fid_draw_std"] == ep.fid_draw_std[1]
+    assert study["curves"]["ours"].epoch.tolist() == [1, 2] and "the main run itself at that epoch" in study["text"]
+    # a main log without the spread at that epoch: our recipe is rerun as a side run and checked against the main run
+    study = gan.recipe_study(tmp_path / "recipes.csv", x, _gan_cfg(x, epochs=3), {"no smoothing": {"real_label": 1.0}},
+                             ep.drop(columns="fid_draw_std"), G, spread_of, epochs=2, evaluate=evaluate, device="cpu",
+                             progress=False)
+    assert len(calls) == n_main + 4 and "the main run's" in study["text"]  # ours: 2 epochs; the candidate: its checkpoint
+    with pytest.raises(ValueError, match="spread_at"):
+        gan.load_or_train_gan(tmp_path / "x", x, _gan_cfg(x), spread_at=(0, spread_of), progress=False)
+
+
 def test_gan_config_keeps_the_seed_recipe_key_and_rejects_unknown_settings():
     x = torch.zeros(10, 1, 28, 28)
     seed_cfg = _gan_cfg(x)
@@ -223,7 +253,7 @@ def test_manifest_merges_runs_and_says_when_it_came_from_empty(tmp_path):
     m = manifest.record(tmp_path, run_started="2026-01-01T10:00:00+00:00", from_empty=True, **run,
                         notebooks=[nb("02_classification", "2026-01-01T10:40:05+00:00", "2026-01-01T11:00:05+00:00", 1200.0)])
     assert m["from_empty"] is True and m["git_commit"] == "abc123" and m["total_seconds"] == 3605.0
-    assert "| **all** | **1 h 00 min** | one run from an empty `results/`" in manifest.timing_table(m)
+    assert "| **all** | **1 h 00 min 05 s** | one run from an empty `results/`" in manifest.timing_table(m)
     assert [e["name"] for e in m["notebooks"]] == ["01_autoencoder", "02_classification"]
     assert {"python", "torch", "torchvision", "cpu", "cores", "threads", "device", "started", "finished"} <= set(m)
     # a later run of one notebook with the cache: no longer one run from empty; the total is the notebooks' sum

@@ -3,9 +3,9 @@ import pytest
 import torch
 
 from helpers import seed_everything
-from helpers.gan import (RejectionBudgetError, d_step, frechet_distance, g_step, inception_score, langevin_grid, latent_langevin, make_optimizers,
+from helpers.gan import (RejectionBudgetError, classifier_outputs, d_step, frechet_distance, g_step, inception_score, langevin_grid, latent_langevin, make_optimizers,
                          rejection_grid, rejection_sample, sample, to_gan_range, train_gan)
-from helpers.models import Discriminator, Generator, load_model, save_model
+from helpers.models import Discriminator, Generator, SmallCNN, load_model, save_model
 
 
 def _nets():
@@ -196,6 +196,23 @@ class _BrightnessClassifier(torch.nn.Module):
         return torch.stack([-20 * (f[:, 0] - 0.5), 20 * (f[:, 0] - 0.5)], 1)
 
 
+def test_classifier_outputs_fold_batchnorm_without_changing_the_scores():
+    torch.manual_seed(0)
+    clf = SmallCNN().eval()
+    for m in clf.modules():
+        if isinstance(m, torch.nn.BatchNorm2d):
+            m.running_mean.normal_(), m.running_var.uniform_(0.5, 2.0)
+    images = torch.rand(300, 1, 28, 28)
+    with torch.no_grad():
+        f = clf.features(images)
+        p = torch.softmax(clf.out(f), 1)
+    feats, probs = classifier_outputs(clf, images, "cpu", batch_size=128)  # batches that do not divide 300
+    assert feats.shape == (300, 128) and np.allclose(feats, f.numpy(), atol=1e-5) and np.allclose(probs, p.numpy(), atol=1e-5)
+    assert all(isinstance(m, torch.nn.BatchNorm2d) for m in clf.body[1:2]) and not clf.training  # the model itself untouched
+    with pytest.raises(ValueError, match="batch_size"):
+        classifier_outputs(clf, images, "cpu", batch_size=0)
+
+
 def test_rejection_grid_scores_each_gamma_and_respects_the_class_floor():
     G, D, clf = _SignGenerator(), _MeanCritic(2.0), _BrightnessClassifier()
     ref = torch.stack([torch.full((1000,), 0.75), torch.zeros(1000)], 1).numpy() + np.random.default_rng(0).normal(0, 0.01, (1000, 2))
@@ -254,6 +271,16 @@ def test_latent_langevin_leaves_the_networks_alone():
     assert G.training and D.training
     assert all(p.grad is None for p in (*G.parameters(), *D.parameters()))
     assert all(torch.equal(a, b) for a, b in zip(before, (*G.parameters(), *D.parameters())))
+
+
+def test_latent_langevin_in_bf16_follows_the_fp32_chain():
+    G, D = _nets()
+    z = torch.randn(256, G.noise_dim, generator=torch.Generator().manual_seed(0))
+    fp32 = latent_langevin(G, D, z, [20], scale=4.0, seed=1, device="cpu")[20]
+    bf16 = latent_langevin(G, D, z, [20], scale=4.0, seed=1, device="cpu", amp=True)[20]
+    assert bf16.dtype == torch.float32 and not torch.equal(bf16, fp32)  # autocast ran; the chain itself stays fp32
+    moved, gap = (fp32 - z).abs().mean(), (bf16 - fp32).abs().max()
+    assert moved > 0.1 and gap < 0.02 * moved  # bf16 rounding of D's gradient: tiny next to the chain's own steps
 
 
 def test_latent_langevin_bad_input():
