@@ -1,4 +1,4 @@
-"""Training speed of the seed's convolutional nets with the default (NCHW) vs channels-last weight layout.
+"""Training speed of the homework report's convolutional nets with the default (NCHW) vs channels-last weight layout.
 
     python benchmarks/channels_last.py [--steps 60] [--batch-size 128] [--threads N] [--device cpu]
 
@@ -6,10 +6,12 @@
 script times both layouts side by side in one process (alternating, so machine noise hits both)
 and prints img/s and the ratio for the autoencoder and the encoder classifier.
 """
+
 import argparse
 import time
 
 import torch
+from records import save
 from torch.nn import functional as F
 
 from helpers.models import Autoencoder, EncoderClassifier
@@ -37,6 +39,7 @@ def main():
     ap.add_argument("--batch-size", type=int, default=128)
     ap.add_argument("--threads", type=int, default=None, help="torch threads (default: torch's choice)")
     ap.add_argument("--device", default=None)
+    ap.add_argument("--out", default=None, help="folder of the JSON record (default: benchmarks/results)")
     args = ap.parse_args()
     if args.threads:
         torch.set_num_threads(args.threads)
@@ -49,6 +52,7 @@ def main():
         "encoder classifier": (lambda: EncoderClassifier(10), lambda m, b: F.cross_entropy(m(b), y)),
     }
     print(f"device={device} threads={torch.get_num_threads()} batch={args.batch_size} steps={args.steps}")
+    rows = []
     for name, (make, loss_fn) in cases.items():
         best = {False: 0.0, True: 0.0}
         for _ in range(args.repeats):
@@ -57,6 +61,17 @@ def main():
                 best[cl] = max(best[cl], steps_per_second(make(), loss_fn, x, args.steps, cl, device))
         a, b = best[False] * args.batch_size, best[True] * args.batch_size
         print(f"{name:20s} NCHW {a:8.0f} img/s   channels-last {b:8.0f} img/s   ratio {b / a:5.2f}x")
+        rows.append([name, torch.get_num_threads(), round(a), round(b), f"{b / a:.2f}x"])
+    save(
+        "channels_last",
+        what=f"Training steps (batch {args.batch_size}) of the homework report's conv nets with "
+        "the default NCHW layout and with channels-last (what helpers.utils.to_device uses), alternating in one "
+        "process.",
+        columns=["model", "threads", "NCHW images/s", "channels-last images/s", "ratio"],
+        rows=rows,
+        summary="channels-last / NCHW: " + ", ".join(f"{r[0]} {r[4]}" for r in rows),
+        out=args.out,
+    )
 
 
 if __name__ == "__main__":

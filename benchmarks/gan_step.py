@@ -11,14 +11,15 @@ needs a CPU with bf16 support (AVX512-BF16 / AMX) to be faster; elsewhere it is 
 decides, and says so otherwise (``on`` times it anyway, ``off`` never). Speed only: whether a setting keeps sample
 quality is the notebook's question.
 """
+
 import argparse
 import time
 
 import torch
+from records import save
 
 from helpers.gan import bf16_is_fast, d_step, g_step, make_optimizers
 from helpers.models import Discriminator, Generator
-
 
 R1, R1_EVERY = 10.0, 4  # notebook 04's r1 and r1_every
 
@@ -43,6 +44,7 @@ def main():
     ap.add_argument("--batches", type=int, nargs="+", default=[128, 256])
     ap.add_argument("--threads", type=int, default=None)
     ap.add_argument("--bf16", choices=["auto", "on", "off"], default="auto")
+    ap.add_argument("--out", default=None, help="folder of the JSON record (default: benchmarks/results)")
     args = ap.parse_args()
     if args.threads:
         torch.set_num_threads(args.threads)
@@ -55,14 +57,32 @@ def main():
         for s in settings:
             best[s] = max(best[s], images_per_second(*s, args.steps))
     base = best[(args.batches[0], False)]
-    print(f"torch threads {torch.get_num_threads()}, {args.steps} steps, best of {args.repeats}; "
-          f"native bf16 on this CPU: {'yes' if native else 'no (AVX512-BF16 / AMX not found)'}")
+    print(
+        f"torch threads {torch.get_num_threads()}, {args.steps} steps, best of {args.repeats}; "
+        f"native bf16 on this CPU: {'yes' if native else 'no (AVX512-BF16 / AMX not found)'}"
+    )
     if not with_bf16:
-        print(f"bf16 rows skipped (--bf16 {args.bf16}{'' if args.bf16 == 'off' else ': emulated here, many times slower'}; "
-              "--bf16 on times them anyway)")
+        print(
+            "bf16 rows skipped (--bf16 "
+            f"{args.bf16}{'' if args.bf16 == 'off' else ': emulated here, many times slower'}; "
+            "--bf16 on times them anyway)"
+        )
     print(f"{'batch':>6} | {'precision':>9} | {'img/s':>8} | ratio")
     for (b, bf16), v in best.items():
         print(f"{b:6d} | {'bf16' if bf16 else 'fp32':>9} | {v:8,.0f} | {v / base:.2f}x")
+    top = max(best, key=best.get)
+    save(
+        "gan_step",
+        what="Notebook 04's GAN step (one D update with the R1 penalty every 4th, one G update) in fp32 "
+        f"and bf16 autocast, alternating in one process, best of {args.repeats}"
+        + ("" if with_bf16 else f" (bf16 not timed: --bf16 {args.bf16}, native bf16: {'yes' if native else 'no'})")
+        + ".",
+        columns=["batch", "precision", "images/s", "ratio"],
+        rows=[[b, "bf16" if bf16 else "fp32", round(v), f"{v / base:.2f}x"] for (b, bf16), v in best.items()],
+        summary=f"fastest: batch {top[0]} in {'bf16' if top[1] else 'fp32'}, {best[top] / base:.2f}x batch "
+        f"{args.batches[0]} in fp32",
+        out=args.out,
+    )
 
 
 if __name__ == "__main__":

@@ -8,10 +8,12 @@ rejection and Langevin grids and for each draw of its draw-to-draw spread. The s
 :class:`~helpers.models.SmallCNN` (BatchNorm statistics set to non-trivial values) both ways on random images, prints
 the best of ``--repeats`` for each, the ratio, and the largest difference between their features (float rounding).
 """
+
 import argparse
 import time
 
 import torch
+from records import save
 
 from helpers.gan import classifier_outputs
 from helpers.models import SmallCNN
@@ -38,6 +40,7 @@ def main():
     ap.add_argument("--images", type=int, default=10000)
     ap.add_argument("--repeats", type=int, default=3)
     ap.add_argument("--threads", type=int, default=2)
+    ap.add_argument("--out", default=None, help="folder of the JSON record (default: benchmarks/results)")
     args = ap.parse_args()
     if args.images < 1 or args.repeats < 1 or args.threads < 1:
         ap.error("--images, --repeats and --threads must be >= 1")
@@ -54,7 +57,21 @@ def main():
     print(f"{'scorer':>40} | seconds | images/s")
     print(f"{'plain SmallCNN, batch 2048':>40} | {t_plain:7.3f} | {args.images / t_plain:8,.0f}")
     print(f"{'classifier_outputs (fused, channels-last)':>40} | {t_ours:7.3f} | {args.images / t_ours:8,.0f}")
-    print(f"speed-up: {t_plain / t_ours:.2f}x; largest feature difference: {abs(f_plain - f_ours).max():.2e}")
+    diff = float(abs(f_plain - f_ours).max())
+    print(f"speed-up: {t_plain / t_ours:.2f}x; largest feature difference: {diff:.2e}")
+    save(
+        "scoring",
+        what=f"Scoring {args.images:,} images with the scoring CNN: the plain model at batches of 2,048 "
+        "against helpers.gan.classifier_outputs (BatchNorm folded, channels-last, batches of 256); best of "
+        f"{args.repeats}.",
+        columns=["scorer", "seconds", "images/s"],
+        rows=[
+            ["plain SmallCNN, batch 2048", round(t_plain, 3), round(args.images / t_plain)],
+            ["classifier_outputs", round(t_ours, 3), round(args.images / t_ours)],
+        ],
+        summary=f"{t_plain / t_ours:.2f}x faster; largest feature difference {diff:.1e}",
+        out=args.out,
+    )
 
 
 if __name__ == "__main__":
