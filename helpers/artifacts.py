@@ -1,19 +1,23 @@
 """Cached artifacts under ``results/``: "load the model if present, else train", and metric files."""
+
 from __future__ import annotations
 
 import json
 import warnings
 from pathlib import Path
 
+import numpy as np
 import pandas as pd
 
-from .models import SEED_CHANNELS, SEED_HIDDEN, Autoencoder, load_model, save_model, widths_config
+from .models import HOMEWORK_CHANNELS, HOMEWORK_HIDDEN, Autoencoder, load_model, save_model, widths_config
 from .training import fit_autoencoder, loss_config
 from .utils import CorruptFileError, atomic_save, atomic_write, config_key, read_torch_file, seed_everything
 
 
 def _read_log(path: Path):
-    return pd.read_csv(path) if path.suffix == ".csv" else read_torch_file(path, weights_only=False, what="training log")
+    return (
+        pd.read_csv(path) if path.suffix == ".csv" else read_torch_file(path, weights_only=False, what="training log")
+    )
 
 
 def _write_log(log, path: Path) -> None:
@@ -61,6 +65,7 @@ def load_or_train_models(paths: dict, config: dict, train, *, log_path=None, ext
 def load_or_train(path, config: dict, train, **meta):
     """:func:`load_or_train_models` for one model: ``train() -> (model, history DataFrame)``, the history saved as
     ``<path>.history.csv``. Returns ``(model, history, loaded)``."""
+
     def train_one():
         model, hist = train()
         return {"model": model}, hist
@@ -88,11 +93,23 @@ def checkpoint_path(results_dir, name: str, config: dict) -> Path:
     return Path(results_dir) / "checkpoints" / f"{name}-{config_key(config)}.pt"
 
 
+def _rounded(value, digits: int = 6):
+    """``value`` with every float rounded to ``digits`` significant digits (nested dicts and lists too)."""
+    if isinstance(value, dict):
+        return {k: _rounded(v, digits) for k, v in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [_rounded(v, digits) for v in value]
+    if isinstance(value, (float, np.floating)):
+        return float(f"{float(value):.{digits}g}")
+    return value
+
+
 def save_metrics(results_dir, name: str, metrics: dict) -> Path:
-    """Write ``metrics`` (JSON-serialisable) to ``results_dir/name.json``."""
+    """Write ``metrics`` (JSON-serialisable) to ``results_dir/name.json``, floats to 6 significant digits (more than
+    any table prints, and the same on every CPU: float rounding differs between kernels in the last digits)."""
     path = Path(results_dir) / f"{name}.json"
     path.parent.mkdir(parents=True, exist_ok=True)
-    path.write_text(json.dumps(metrics, indent=2, sort_keys=True, default=float) + "\n")
+    path.write_text(json.dumps(_rounded(metrics), indent=2, sort_keys=True, default=float) + "\n")
     return path
 
 
@@ -101,28 +118,66 @@ def load_metrics(results_dir, name: str) -> dict:
     return json.loads(path.read_text()) if path.is_file() else {}
 
 
-def load_or_train_autoencoder(path, x_train, x_eval, *, latent_dim, lr, epochs, batch_size, revive=None,
-                              channels=SEED_CHANNELS, hidden=SEED_HIDDEN, loss="mse", seed=0, device=None,
-                              progress=True, results_dir=None, notebook="01_autoencoder"):
+def load_or_train_autoencoder(
+    path,
+    x_train,
+    x_eval,
+    *,
+    latent_dim,
+    lr,
+    epochs,
+    batch_size,
+    revive=None,
+    channels=HOMEWORK_CHANNELS,
+    hidden=HOMEWORK_HIDDEN,
+    loss="mse",
+    seed=0,
+    device=None,
+    progress=True,
+    results_dir=None,
+    notebook="01_autoencoder",
+):
     """Notebook 01's final model: an :class:`~helpers.models.Autoencoder` of ``latent_dim`` (widths ``channels``,
-    ``hidden``) trained on all of ``x_train`` with a one-cycle schedule peaking at ``lr`` (and ``revive``; ``loss`` as in
+    ``hidden``) trained on all of ``x_train`` with a one-cycle schedule peaking at ``lr`` (and ``revive``; ``loss`` as
+    in
     :func:`~helpers.training.fit_autoencoder`), evaluated
     on ``x_eval`` after each epoch (history column ``test_mse``). Loaded from ``path`` when it was saved with the same
-    settings; else trained, resuming from its checkpoint under ``results_dir/checkpoints/``. Returns ``(model, history, loaded)``."""
-    cfg = {"latent_dim": latent_dim, "lr": lr, "epochs": epochs, "batch_size": batch_size, "schedule": "onecycle",
-           "seed": seed, "n_train": len(x_train)}
+    settings; else trained, resuming from its checkpoint under ``results_dir/checkpoints/``. Returns ``(model, history,
+    loaded)``."""
+    cfg = {
+        "latent_dim": latent_dim,
+        "lr": lr,
+        "epochs": epochs,
+        "batch_size": batch_size,
+        "schedule": "onecycle",
+        "seed": seed,
+        "n_train": len(x_train),
+    }
     if revive:
         cfg["revive"] = revive
-    cfg.update(widths_config(channels, hidden))  # the seed's widths add nothing to the key
-    cfg.update(loss_config(loss))  # nor does the seed's loss
+    cfg.update(widths_config(channels, hidden))  # the homework report's widths add nothing to the key
+    cfg.update(loss_config(loss))  # nor does the homework report's loss
     ckpt = checkpoint_path(results_dir if results_dir is not None else Path(path).parent, "autoencoder", cfg)
 
     def train():
         seed_everything(seed)
         model = Autoencoder(latent_dim, channels, hidden)
-        hist = fit_autoencoder(model, x_train, x_eval, epochs=epochs, lr=lr, batch_size=batch_size,
-                               schedule="onecycle", revive=revive, seed=seed, device=device, progress=progress,
-                               loss=loss, checkpoint=ckpt, desc=f"autoencoder d={latent_dim}")
+        hist = fit_autoencoder(
+            model,
+            x_train,
+            x_eval,
+            epochs=epochs,
+            lr=lr,
+            batch_size=batch_size,
+            schedule="onecycle",
+            revive=revive,
+            seed=seed,
+            device=device,
+            progress=progress,
+            loss=loss,
+            checkpoint=ckpt,
+            desc=f"autoencoder d={latent_dim}",
+        )
         return model, hist.rename(columns={"val_mse": "test_mse"})
 
     return load_or_train(path, cfg, train, notebook=notebook)
@@ -139,5 +194,7 @@ def load_upstream_model(path, notebook: str, profile: str = "full"):
     if not path.is_file():
         raise MissingUpstreamError(
             f"{path} not found: it is written by notebooks/{notebook}.ipynb. Run that notebook first, e.g. "
-            f"`python -m helpers.report --profile {profile} --only {notebook[:2]}` (or run the whole chain without --only).")
+            f"`python -m helpers.report --profile {profile} --only {notebook[:2]}` (or run the whole chain without "
+            "--only)."
+        )
     return load_model(path)

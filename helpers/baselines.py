@@ -1,4 +1,5 @@
 """Classical baselines: PCA reconstruction / projection denoising, Gaussian blur, median filter."""
+
 from __future__ import annotations
 
 import numpy as np

@@ -4,6 +4,7 @@ Each is a small callable class; ``Compose`` chains them. Random draws use torch'
 so ``torch.manual_seed`` (done per epoch by the training loop) makes them reproducible;
 ``corrupt_fixed`` makes a seeded, fixed corrupted copy for evaluation.
 """
+
 from __future__ import annotations
 
 import torch

@@ -1,4 +1,5 @@
 """MNIST loading (through torchvision, checksum-verified), in-memory batching and CV folds."""
+
 from __future__ import annotations
 
 import hashlib
@@ -38,8 +39,12 @@ def resolve_root(root=None) -> Path:
     if root is None:
         root = os.environ.get(ROOT_ENV) or DEFAULT_ROOT
     root = Path(root).expanduser().absolute()
-    if (root.name == "raw" and root.parent.name == "MNIST" and not (root / "MNIST" / "raw").is_dir()
-            and any((root / name).is_file() for name in SHA256)):
+    if (
+        root.name == "raw"
+        and root.parent.name == "MNIST"
+        and not (root / "MNIST" / "raw").is_dir()
+        and any((root / name).is_file() for name in SHA256)
+    ):
         return root.parent.parent
     return root
 
@@ -108,7 +113,9 @@ def load_mnist(root=None, train: bool = True, download: bool | None = None):
         try:
             MNIST(str(root), train=train, download=True)
         except Exception as exc:  # offline, permission denied, ...
-            raise MNISTDataError(f"Downloading MNIST into {root} failed ({exc}). " + _missing_message(folder, missing)) from exc
+            raise MNISTDataError(
+                f"Downloading MNIST into {root} failed ({exc}). " + _missing_message(folder, missing)
+            ) from exc
     verify_mnist(root)
     return _load_tensors(str(root), bool(train))
 

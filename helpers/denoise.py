@@ -1,4 +1,5 @@
 """A denoising autoencoder: the plain :class:`~helpers.models.Autoencoder`, trained with a corruption passed in."""
+
 from __future__ import annotations
 
 from pathlib import Path
@@ -16,8 +17,23 @@ from .training import accuracy_and_loss, fit_autoencoder, predict
 from .utils import parallel_map, save_npz, seed_everything
 
 
-def load_or_train_denoiser(path, corrupt, x_train, x_val, *, latent_dim=64, channels=(16, 32, 64), hidden=256, epochs=40,
-                           lr=5e-3, batch_size=128, seed=0, device=None, progress=True, snapshot_batch=None):
+def load_or_train_denoiser(
+    path,
+    corrupt,
+    x_train,
+    x_val,
+    *,
+    latent_dim=64,
+    channels=(16, 32, 64),
+    hidden=256,
+    epochs=40,
+    lr=5e-3,
+    batch_size=128,
+    seed=0,
+    device=None,
+    progress=True,
+    snapshot_batch=None,
+):
     """Return ``(model, history, loaded)`` for an :class:`Autoencoder` trained to map ``corrupt(x)`` to ``x``.
 
     The model is cached at ``path`` (with its settings, so a changed setting or corruption retrains) and
@@ -26,8 +42,17 @@ def load_or_train_denoiser(path, corrupt, x_train, x_val, *, latent_dim=64, chan
     they are kept beside the checkpoint as training goes, so a resumed run still has the epochs before the kill.
     """
     path = Path(path)
-    cfg = {"latent_dim": latent_dim, "channels": list(channels), "hidden": hidden, "epochs": epochs, "lr": lr,
-           "batch_size": batch_size, "seed": seed, "corrupt": repr(corrupt), "n_train": len(x_train)}
+    cfg = {
+        "latent_dim": latent_dim,
+        "channels": list(channels),
+        "hidden": hidden,
+        "epochs": epochs,
+        "lr": lr,
+        "batch_size": batch_size,
+        "seed": seed,
+        "corrupt": repr(corrupt),
+        "n_train": len(x_train),
+    }
 
     ckpt = checkpoint_path(path.parent, path.stem, cfg)
     partial = ckpt.with_name(f"{ckpt.stem}_progress.npz")  # the snapshots so far, beside the checkpoint they go with
@@ -41,9 +66,22 @@ def load_or_train_denoiser(path, corrupt, x_train, x_val, *, latent_dim=64, chan
 
         seed_everything(seed)
         model = Autoencoder(latent_dim, channels, hidden)
-        hist = fit_autoencoder(model, x_train, x_val, epochs=epochs, lr=lr, batch_size=batch_size, corrupt=corrupt,
-                               schedule="onecycle", seed=seed, device=device, progress=progress, checkpoint=ckpt,
-                               callback=None if snapshot_batch is None else keep, desc=path.stem)
+        hist = fit_autoencoder(
+            model,
+            x_train,
+            x_val,
+            epochs=epochs,
+            lr=lr,
+            batch_size=batch_size,
+            corrupt=corrupt,
+            schedule="onecycle",
+            seed=seed,
+            device=device,
+            progress=progress,
+            checkpoint=ckpt,
+            callback=None if snapshot_batch is None else keep,
+            desc=path.stem,
+        )
         if snapshot_batch is not None:
             save_npz(progress_path(path), _snapshot_arrays({e: s for e, s in snaps.items() if e <= epochs}))
         return model, hist
@@ -97,8 +135,19 @@ BLUR_SIGMAS = (0.5, 0.75, 1.0, 1.25, 1.5, 2.0)
 PCA_COMPONENTS = (10, 20, 30, 50, 80, 120, 200)
 
 
-def evaluate_methods(settings: dict, models: dict, x_val, x_eval, y_eval=None, *, pca, setting_models=None,
-                     classifier=None, seed=0, device=None) -> tuple[pd.DataFrame, pd.DataFrame]:
+def evaluate_methods(
+    settings: dict,
+    models: dict,
+    x_val,
+    x_eval,
+    y_eval=None,
+    *,
+    pca,
+    setting_models=None,
+    classifier=None,
+    seed=0,
+    device=None,
+) -> tuple[pd.DataFrame, pd.DataFrame]:
     """Score every denoiser against the classical baselines on each test corruption of ``settings``
     (name -> corruption): MSE, PSNR and SSIM against the clean images (and ``classifier``'s accuracy on the
     output when given). ``models`` (method name -> model) are scored in every setting, ``setting_models``
@@ -112,13 +161,20 @@ def evaluate_methods(settings: dict, models: dict, x_val, x_eval, y_eval=None, *
         sb, _ = choose_by_validation(BLUR_SIGMAS, gaussian_blur, noisy_va, x_val)
         kp, _ = choose_by_validation(PCA_COMPONENTS, lambda x, k: pca_reconstruct(pca, x, k), noisy_va, x_val)
         chosen[name] = {"blur_sigma": sb, "pca_components": kp}
-        outputs = {"corrupted input": noisy_te, "Gaussian blur": gaussian_blur(noisy_te, sb), "median 3×3": median_filter(noisy_te),
-                   "PCA projection": pca_reconstruct(pca, noisy_te, kp)}
+        outputs = {
+            "corrupted input": noisy_te,
+            "Gaussian blur": gaussian_blur(noisy_te, sb),
+            "median 3×3": median_filter(noisy_te),
+            "PCA projection": pca_reconstruct(pca, noisy_te, kp),
+        }
         own = dict(models)
         if setting_models and name in setting_models:
             method, model = setting_models[name]
-            own = {**{k: v for k, v in own.items() if not k.startswith("plain")}, method: model,
-                   **{k: v for k, v in own.items() if k.startswith("plain")}}  # keep the plain AE last, as in the tables
+            own = {
+                **{k: v for k, v in own.items() if not k.startswith("plain")},
+                method: model,
+                **{k: v for k, v in own.items() if k.startswith("plain")},
+            }  # keep the plain AE last, as in the tables
         outputs.update({method: predict(model, noisy_te, device=device) for method, model in own.items()})
         for method, out in outputs.items():
             row = {"setting": name, "method": method, **quality_table(out, x_eval)}
@@ -130,9 +186,17 @@ def evaluate_methods(settings: dict, models: dict, x_val, x_eval, y_eval=None, *
 
 def training_table(fits: dict) -> pd.DataFrame:
     """One row per model of :func:`load_or_train_denoisers`: trained or loaded, epochs, last train/val loss."""
-    return pd.DataFrame({name: {"trained / loaded": "loaded" if loaded else "trained", "epochs": len(h),
-                                "train MSE, last epoch": h.train_mse.iloc[-1], "val MSE, last epoch": h.val_mse.iloc[-1]}
-                         for name, (_, h, loaded) in fits.items()}).T
+    return pd.DataFrame(
+        {
+            name: {
+                "trained / loaded": "loaded" if loaded else "trained",
+                "epochs": len(h),
+                "train MSE, last epoch": h.train_mse.iloc[-1],
+                "val MSE, last epoch": h.val_mse.iloc[-1],
+            }
+            for name, (_, h, loaded) in fits.items()
+        }
+    ).T
 
 
 NOISE_ONLY = r"noise σ=[0-9.]+"  # the settings of a quality table with Gaussian noise alone
@@ -148,20 +212,27 @@ def describe_margins(quality: pd.DataFrame, denoisers) -> str:
         d = quality[quality.method == method].set_index("setting")
         margin = d["psnr"] - best_base["psnr"].reindex(d.index)
         sig = margin[margin.index.str.fullmatch(NOISE_ONLY)]
-        lines.append(f"* **{method}**: {d.loc['noise σ=0.3', 'psnr']:.1f} dB at σ = 0.3 (SSIM {d.loc['noise σ=0.3', 'ssim']:.3f}); "
-                     f"ahead of the best baseline at {int((sig > 0).sum())} of the {len(sig)} noise levels (margin from "
-                     f"{sig.min():+.1f} to {sig.max():+.1f} dB) and in {int((margin > 0).sum())} of the {len(margin)} test "
-                     f"settings it was scored on.")
+        lines.append(
+            f"* **{method}**: {d.loc['noise σ=0.3', 'psnr']:.1f} dB at σ = 0.3 (SSIM "
+            f"{d.loc['noise σ=0.3', 'ssim']:.3f}); "
+            f"ahead of the best baseline at {int((sig > 0).sum())} of the {len(sig)} noise levels (margin from "
+            f"{sig.min():+.1f} to {sig.max():+.1f} dB) and in {int((margin > 0).sum())} of the {len(margin)} test "
+            f"settings it was scored on."
+        )
     b03 = best_base.loc["noise σ=0.3"]
     return f"Best baseline at σ = 0.3 (noise only): {b03.method}, {b03.psnr:.1f} dB.\n\n" + "\n".join(lines)
 
 
-def summary_metrics(history: pd.DataFrame, quality: pd.DataFrame, noise_only_history: pd.DataFrame | None = None) -> dict:
+def summary_metrics(
+    history: pd.DataFrame, quality: pd.DataFrame, noise_only_history: pd.DataFrame | None = None
+) -> dict:
     """The results-file entries of notebook 03: the denoiser's last train/val loss (and the noise-only model's), and
     the PSNR of every (setting, method) of the quality table."""
     last = history.iloc[-1]
     out = {"train_loss": float(last.train_mse), "val_loss": float(last.val_mse)}
     if noise_only_history is not None:
-        out.update(noise_only_train_loss=float(noise_only_history.train_mse.iloc[-1]),
-                   noise_only_val_loss=float(noise_only_history.val_mse.iloc[-1]))
+        out.update(
+            noise_only_train_loss=float(noise_only_history.train_mse.iloc[-1]),
+            noise_only_val_loss=float(noise_only_history.val_mse.iloc[-1]),
+        )
     return {**out, **{f"psnr_{r.setting}_{r.method}": float(r.psnr) for r in quality.itertuples()}}

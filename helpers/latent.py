@@ -1,4 +1,5 @@
 """Latent-space analysis: encodings as a table, 2-D embeddings, class separation, sampling."""
+
 from __future__ import annotations
 
 import numpy as np
@@ -45,9 +46,16 @@ def separation_scores(z_train, y_train, z_test, y_test, *, k=5, seed=0, silhouet
     rows = []
     for name, tr, te in (("full latent", z_train, z_test), ("PCA-2", p_train, p_test)):
         knn = KNeighborsClassifier(n_neighbors=k).fit(tr, y_train)
-        rows.append({"space": name, "dims": tr.shape[1],
-                     "silhouette": silhouette_score(te, y_test, sample_size=min(silhouette_sample, len(te)), random_state=seed),
-                     f"{k}-NN accuracy": knn.score(te, y_test)})
+        rows.append(
+            {
+                "space": name,
+                "dims": tr.shape[1],
+                "silhouette": silhouette_score(
+                    te, y_test, sample_size=min(silhouette_sample, len(te)), random_state=seed
+                ),
+                f"{k}-NN accuracy": knn.score(te, y_test),
+            }
+        )
     return pd.DataFrame(rows).set_index("space")
 
 
@@ -80,7 +88,9 @@ def sample_gaussian(model, z_train, n=32, seed=0):
     """Decode ``n`` codes drawn from a full-covariance Gaussian fitted to ``z_train``."""
     z = torch.as_tensor(np.asarray(z_train), dtype=torch.float64)
     mean, cov = z.mean(0), torch.cov(z.T)
-    dist = torch.distributions.MultivariateNormal(mean, covariance_matrix=cov + 1e-6 * torch.eye(len(mean), dtype=z.dtype))
+    dist = torch.distributions.MultivariateNormal(
+        mean, covariance_matrix=cov + 1e-6 * torch.eye(len(mean), dtype=z.dtype)
+    )
     with torch.random.fork_rng(devices=[]):
         torch.manual_seed(seed)
         samples = dist.sample((n,)).float()
@@ -92,7 +102,11 @@ def describe_separation(sep: pd.DataFrame, pairs, latent_dim: int, k: int = 5) -
     """Markdown: the ``k``-NN accuracy of :func:`separation_scores` in the full latent and its PCA-2 view, and the
     digit pairs of :func:`confused_pairs`."""
     col = f"{k}-NN accuracy"
-    return (f"With all {latent_dim} latent variables a {k}-nearest-neighbour rule (fitted on training codes) labels "
-            f"{sep.loc['full latent', col]:.1%} of test digits correctly; in the 2-D PCA view only {sep.loc['PCA-2', col]:.1%}. "
-            f"The pairs the latent neighbours confuse most are "
-            + ", ".join(f"{i} and {j} ({n} test images)" for n, i, j in pairs) + ".")
+    return (
+        f"With all {latent_dim} latent variables a {k}-nearest-neighbour rule (fitted on training codes) labels "
+        f"{sep.loc['full latent', col]:.1%} of test digits correctly; in the 2-D PCA view only "
+        f"{sep.loc['PCA-2', col]:.1%}. "
+        f"The pairs the latent neighbours confuse most are "
+        + ", ".join(f"{i} and {j} ({n} test images)" for n, i, j in pairs)
+        + "."
+    )

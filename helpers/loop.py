@@ -1,5 +1,6 @@
 """The one epoch loop that every training in the package runs: shuffled batches reseeded per epoch, a
 progress bar, a per-epoch log, and resume from an atomic checkpoint."""
+
 from __future__ import annotations
 
 import math
@@ -17,8 +18,22 @@ CHECKPOINT_FORMAT = 2  # bumped when the checkpoint's layout changes: an older o
 FLUSH_DENORMALS = True  # see epoch_loop; False only to measure what it saves (benchmarks/denormals.py)
 
 
-def epoch_loop(step, n_train, *, epochs, batch_size, seed, get_state, set_state, before_epoch=None, after_epoch=None,
-               checkpoint=None, checkpoint_every=1, progress=True, desc="train"):
+def epoch_loop(
+    step,
+    n_train,
+    *,
+    epochs,
+    batch_size,
+    seed,
+    get_state,
+    set_state,
+    before_epoch=None,
+    after_epoch=None,
+    checkpoint=None,
+    checkpoint_every=1,
+    progress=True,
+    desc="train",
+):
     """Train for ``epochs`` epochs; return the per-epoch log (a list of dicts, one per epoch).
 
     Each epoch reseeds torch from ``seed + epoch`` and walks ``range(n_train)`` in shuffled batches of
@@ -31,19 +46,30 @@ def epoch_loop(step, n_train, *, epochs, batch_size, seed, get_state, set_state,
     the log to ``checkpoint``; a rerun passes it to ``set_state`` and continues exactly where the saved run was.
     """
     # Late in training, Adam's moments and small weights reach denormal floats, which x86 CPUs compute many times
-    # slower: flushing them to zero kept a 27-epoch fold at 4.6 s/epoch instead of rising to 7+ s (same val MSE).
+    # slower: flush them to zero (benchmarks/denormals.py, see benchmarks/README.md).
     torch.set_flush_denormal(FLUSH_DENORMALS)
     rows, start = [], 0
     saved = load_checkpoint(checkpoint)
     if saved is not None and saved.get("format") != CHECKPOINT_FORMAT:
-        warnings.warn(f"{checkpoint} was written by an older version of the training loop; training restarts from scratch.",
-                      stacklevel=3)
+        warnings.warn(
+            f"{checkpoint} was written by an older version of the training loop; training restarts from scratch.",
+            stacklevel=3,
+        )
         saved = None
     if saved is not None:
         set_state(saved["state"])
         rows, start = saved["rows"], len(saved["rows"])
-    bar = tqdm(range(start, epochs), desc=desc, disable=not progress or start >= epochs, file=sys.stdout, ascii=True,
-               ncols=100, mininterval=10, initial=start, total=epochs)
+    bar = tqdm(
+        range(start, epochs),
+        desc=desc,
+        disable=not progress or start >= epochs,
+        file=sys.stdout,
+        ascii=True,
+        ncols=100,
+        mininterval=10,
+        initial=start,
+        total=epochs,
+    )
     for epoch in bar:
         torch.manual_seed(seed + epoch)
         gen = torch.Generator().manual_seed(seed + epoch)
@@ -65,8 +91,14 @@ def epoch_loop(step, n_train, *, epochs, batch_size, seed, get_state, set_state,
         if after_epoch is not None:
             after_epoch(epoch + 1, row, batches)
         rows.append(row)
-        bar.set_postfix({k: f"{v:.4g}" for k, v in row.items()
-                         if isinstance(v, float) and k not in ("seconds", "lr") and math.isfinite(v)}, refresh=False)
+        bar.set_postfix(
+            {
+                k: f"{v:.4g}"
+                for k, v in row.items()
+                if isinstance(v, float) and k not in ("seconds", "lr") and math.isfinite(v)
+            },
+            refresh=False,
+        )
         if diverged:
             break
         if checkpoint is not None and ((epoch + 1) % checkpoint_every == 0 or epoch + 1 == epochs):

@@ -1,4 +1,5 @@
 """Image-quality metrics on batches ``(N, 1, H, W)`` in [0, 1]: MSE, PSNR, SSIM (per image, batched)."""
+
 from __future__ import annotations
 
 import torch
@@ -21,7 +22,10 @@ def ssim(a: torch.Tensor, b: torch.Tensor, data_range: float = 1.0, win_size: in
     if a.shape != b.shape or a.ndim != 4:
         raise ValueError(f"ssim needs two (N, C, H, W) tensors of one shape, got {tuple(a.shape)} and {tuple(b.shape)}")
     a, b = a.double(), b.double()
-    filt = lambda t: F.avg_pool2d(t, win_size, stride=1)  # 'valid' uniform windows == skimage's cropped mean
+
+    def filt(t):  # 'valid' uniform windows == skimage's cropped mean
+        return F.avg_pool2d(t, win_size, stride=1)
+
     n = win_size**2
     cov_norm = n / (n - 1)
     ux, uy = filt(a), filt(b)
@@ -35,5 +39,8 @@ def ssim(a: torch.Tensor, b: torch.Tensor, data_range: float = 1.0, win_size: in
 
 def quality_table(estimate: torch.Tensor, clean: torch.Tensor) -> dict:
     """Mean MSE, PSNR (dB) and SSIM of ``estimate`` against ``clean``."""
-    return {"mse": mse(estimate, clean).mean().item(), "psnr": psnr(estimate, clean).mean().item(),
-            "ssim": ssim(estimate, clean).mean().item()}
+    return {
+        "mse": mse(estimate, clean).mean().item(),
+        "psnr": psnr(estimate, clean).mean().item(),
+        "ssim": ssim(estimate, clean).mean().item(),
+    }

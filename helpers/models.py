@@ -1,4 +1,5 @@
-"""The seed's architectures (autoencoder, classifiers, MLP GAN) and one save/load format."""
+"""The homework report's architectures (autoencoder, classifiers, MLP GAN) and one save/load format."""
+
 from __future__ import annotations
 
 import hashlib
@@ -26,7 +27,7 @@ class Configurable(nn.Module):
         self.config = dict(config)
 
 
-SEED_CHANNELS, SEED_HIDDEN = (8, 16, 32), 64  # the seed's encoder/decoder widths
+HOMEWORK_CHANNELS, HOMEWORK_HIDDEN = (8, 16, 32), 64  # the homework report's encoder/decoder widths
 
 
 def _check_widths(channels, hidden):
@@ -37,29 +38,38 @@ def _check_widths(channels, hidden):
     return channels
 
 
-def widths_config(channels=SEED_CHANNELS, hidden=SEED_HIDDEN) -> dict:
-    """``{"channels", "hidden"}`` to add to a cache key and pass to :class:`Autoencoder`; ``{}`` for the seed's widths,
+def widths_config(channels=HOMEWORK_CHANNELS, hidden=HOMEWORK_HIDDEN) -> dict:
+    """``{"channels", "hidden"}`` to add to a cache key and pass to :class:`Autoencoder`; ``{}`` for the homework
+    report's widths,
     so a run with them keeps the key it always had. Invalid widths raise ``ValueError``."""
     channels = _check_widths(channels, hidden)
-    return {} if (channels, hidden) == (SEED_CHANNELS, SEED_HIDDEN) else {"channels": list(channels), "hidden": hidden}
+    return (
+        {}
+        if (channels, hidden) == (HOMEWORK_CHANNELS, HOMEWORK_HIDDEN)
+        else {"channels": list(channels), "hidden": hidden}
+    )
 
 
 @register
 class Encoder(Configurable):
-    """Conv 1->8->16->32 (3x3, stride 2), Linear 288->64->``latent_dim`` (the seed's widths;
+    """Conv 1->8->16->32 (3x3, stride 2), Linear 288->64->``latent_dim`` (the homework report's widths;
     ``channels`` and ``hidden`` widen it)."""
 
-    def __init__(self, latent_dim: int = 10, channels=SEED_CHANNELS, hidden: int = SEED_HIDDEN):
+    def __init__(self, latent_dim: int = 10, channels=HOMEWORK_CHANNELS, hidden: int = HOMEWORK_HIDDEN):
         check_positive("latent_dim", latent_dim, integer=True)
         c1, c2, c3 = _check_widths(channels, hidden)
         super().__init__(latent_dim=latent_dim, channels=[c1, c2, c3], hidden=hidden)
         self.latent_dim = latent_dim
         self.net = nn.Sequential(
-            nn.Conv2d(1, c1, 3, stride=2, padding=1), nn.ReLU(True),
-            nn.Conv2d(c1, c2, 3, stride=2, padding=1), nn.ReLU(True),
-            nn.Conv2d(c2, c3, 3, stride=2, padding=0), nn.ReLU(True),
+            nn.Conv2d(1, c1, 3, stride=2, padding=1),
+            nn.ReLU(True),
+            nn.Conv2d(c1, c2, 3, stride=2, padding=1),
+            nn.ReLU(True),
+            nn.Conv2d(c2, c3, 3, stride=2, padding=0),
+            nn.ReLU(True),
             nn.Flatten(),
-            nn.Linear(9 * c3, hidden), nn.ReLU(True),
+            nn.Linear(9 * c3, hidden),
+            nn.ReLU(True),
             nn.Linear(hidden, latent_dim),
         )
 
@@ -71,16 +81,20 @@ class Encoder(Configurable):
 class Decoder(Configurable):
     """Mirror of :class:`Encoder`; ends in a sigmoid, output ``(N, 1, 28, 28)``."""
 
-    def __init__(self, latent_dim: int = 10, channels=SEED_CHANNELS, hidden: int = SEED_HIDDEN):
+    def __init__(self, latent_dim: int = 10, channels=HOMEWORK_CHANNELS, hidden: int = HOMEWORK_HIDDEN):
         check_positive("latent_dim", latent_dim, integer=True)
         c1, c2, c3 = _check_widths(channels, hidden)
         super().__init__(latent_dim=latent_dim, channels=[c1, c2, c3], hidden=hidden)
         self.net = nn.Sequential(
-            nn.Linear(latent_dim, hidden), nn.ReLU(True),
-            nn.Linear(hidden, 9 * c3), nn.ReLU(True),
+            nn.Linear(latent_dim, hidden),
+            nn.ReLU(True),
+            nn.Linear(hidden, 9 * c3),
+            nn.ReLU(True),
             nn.Unflatten(1, (c3, 3, 3)),
-            nn.ConvTranspose2d(c3, c2, 3, stride=2), nn.ReLU(True),
-            nn.ConvTranspose2d(c2, c1, 3, stride=2, padding=1, output_padding=1), nn.ReLU(True),
+            nn.ConvTranspose2d(c3, c2, 3, stride=2),
+            nn.ReLU(True),
+            nn.ConvTranspose2d(c2, c1, 3, stride=2, padding=1, output_padding=1),
+            nn.ReLU(True),
             nn.ConvTranspose2d(c1, 1, 3, stride=2, padding=1, output_padding=1),
             nn.Sigmoid(),
         )
@@ -91,9 +105,9 @@ class Decoder(Configurable):
 
 @register
 class Autoencoder(Configurable):
-    """Encoder + decoder with a ``latent_dim``-dimensional code (seed's widths by default)."""
+    """Encoder + decoder with a ``latent_dim``-dimensional code (the homework report's widths by default)."""
 
-    def __init__(self, latent_dim: int = 10, channels=SEED_CHANNELS, hidden: int = SEED_HIDDEN):
+    def __init__(self, latent_dim: int = 10, channels=HOMEWORK_CHANNELS, hidden: int = HOMEWORK_HIDDEN):
         check_positive("latent_dim", latent_dim, integer=True)
         channels = _check_widths(channels, hidden)
         super().__init__(latent_dim=latent_dim, channels=list(channels), hidden=hidden)
@@ -113,27 +127,48 @@ class EncoderClassifier(Configurable):
     """An :class:`Encoder` followed by a fully connected head giving 10 logits.
 
     ``hidden=0`` means no head: the encoder's ``latent_dim`` outputs are the logits
-    (the seed's "latent of size 10 as class scores"; needs ``latent_dim=10``). ``channels`` and
+    (the homework report's "latent of size 10 as class scores"; needs ``latent_dim=10``). ``channels`` and
     ``encoder_hidden`` are the encoder's widths (:class:`Encoder`'s ``channels`` and ``hidden``).
     """
 
-    def __init__(self, latent_dim: int = 10, hidden: int = 64, n_classes: int = 10, dropout: float = 0.0,
-                 channels=SEED_CHANNELS, encoder_hidden: int = SEED_HIDDEN):
+    def __init__(
+        self,
+        latent_dim: int = 10,
+        hidden: int = 64,
+        n_classes: int = 10,
+        dropout: float = 0.0,
+        channels=HOMEWORK_CHANNELS,
+        encoder_hidden: int = HOMEWORK_HIDDEN,
+    ):
         check_positive("latent_dim", latent_dim, integer=True)
         check_positive("hidden", hidden, integer=True, minimum=0)
         channels = _check_widths(channels, encoder_hidden)
         if not 0 <= dropout < 1:
             raise ValueError(f"dropout must be in [0, 1), got {dropout!r}")
         if hidden == 0 and latent_dim != n_classes:
-            raise ValueError(f"hidden=0 uses the latent as class scores: latent_dim must equal n_classes={n_classes}, got {latent_dim}")
-        super().__init__(latent_dim=latent_dim, hidden=hidden, n_classes=n_classes, dropout=dropout,
-                         channels=list(channels), encoder_hidden=encoder_hidden)
+            raise ValueError(
+                f"hidden=0 uses the latent as class scores: latent_dim must equal n_classes={n_classes}, got "
+                f"{latent_dim}"
+            )
+        super().__init__(
+            latent_dim=latent_dim,
+            hidden=hidden,
+            n_classes=n_classes,
+            dropout=dropout,
+            channels=list(channels),
+            encoder_hidden=encoder_hidden,
+        )
         self.encoder = Encoder(latent_dim, channels, encoder_hidden)
         if hidden == 0:
             self.head = nn.Identity()
         else:
-            self.head = nn.Sequential(nn.Dropout(dropout), nn.Linear(latent_dim, hidden), nn.ReLU(True),
-                                      nn.Dropout(dropout), nn.Linear(hidden, n_classes))
+            self.head = nn.Sequential(
+                nn.Dropout(dropout),
+                nn.Linear(latent_dim, hidden),
+                nn.ReLU(True),
+                nn.Dropout(dropout),
+                nn.Linear(hidden, n_classes),
+            )
 
     def forward(self, x):
         return self.head(self.encoder(x))
@@ -202,7 +237,7 @@ class Generator(Configurable):
 @register
 class Discriminator(Configurable):
     """MLP discriminator: images in [-1, 1] -> one logit each (use ``BCEWithLogitsLoss``;
-    ``torch.sigmoid`` of the output is the seed's probability D(x))."""
+    ``torch.sigmoid`` of the output is the homework report's probability D(x))."""
 
     def __init__(self, hidden=(512, 256), dropout: float = 0.5, slope: float = 0.2):
         hidden = [int(h) for h in hidden]
@@ -225,11 +260,24 @@ class SmallCNN(Configurable):
         super().__init__(n_classes=n_classes, width=width)
         w = width
         self.body = nn.Sequential(
-            nn.Conv2d(1, w, 3, padding=1), nn.BatchNorm2d(w), nn.ReLU(True),
-            nn.Conv2d(w, w, 3, padding=1), nn.BatchNorm2d(w), nn.ReLU(True), nn.MaxPool2d(2),
-            nn.Conv2d(w, 2 * w, 3, padding=1), nn.BatchNorm2d(2 * w), nn.ReLU(True),
-            nn.Conv2d(2 * w, 2 * w, 3, padding=1), nn.BatchNorm2d(2 * w), nn.ReLU(True), nn.MaxPool2d(2),
-            nn.Flatten(), nn.Dropout(0.3), nn.Linear(2 * w * 7 * 7, 128), nn.ReLU(True),
+            nn.Conv2d(1, w, 3, padding=1),
+            nn.BatchNorm2d(w),
+            nn.ReLU(True),
+            nn.Conv2d(w, w, 3, padding=1),
+            nn.BatchNorm2d(w),
+            nn.ReLU(True),
+            nn.MaxPool2d(2),
+            nn.Conv2d(w, 2 * w, 3, padding=1),
+            nn.BatchNorm2d(2 * w),
+            nn.ReLU(True),
+            nn.Conv2d(2 * w, 2 * w, 3, padding=1),
+            nn.BatchNorm2d(2 * w),
+            nn.ReLU(True),
+            nn.MaxPool2d(2),
+            nn.Flatten(),
+            nn.Dropout(0.3),
+            nn.Linear(2 * w * 7 * 7, 128),
+            nn.ReLU(True),
         )
         self.out = nn.Sequential(nn.Dropout(0.3), nn.Linear(128, n_classes))
 
@@ -270,8 +318,10 @@ def load_model(path, map_location="cpu", with_meta: bool = False):
     path = Path(path)
     if not path.is_file():
         raise FileNotFoundError(f"no saved model at {path}")
-    fix = ("delete it and rerun the notebook that writes it (README, 'Trained models'), "
-           "or restore the committed copy with `git checkout -- <file>`")
+    fix = (
+        "delete it and rerun the notebook that writes it (README, 'Trained models'), "
+        "or restore the committed copy with `git checkout -- <file>`"
+    )
     payload = read_torch_file(path, map_location=map_location, what="saved model", fix=fix)
     if not isinstance(payload, dict) or not {"class", "config", "state_dict"} <= set(payload):
         raise CorruptFileError(f"{path} is not a model saved by helpers.models.save_model; {fix}")

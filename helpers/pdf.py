@@ -6,6 +6,7 @@ The notebooks are merged into one, rendered to HTML by nbconvert (code cells hid
 ``--show-code``; stderr outputs dropped) and printed by headless Chromium (Debian's ``chromium``
 package) with a PDF outline (bookmarks) from the headings. Works offline.
 """
+
 from __future__ import annotations
 
 import argparse
@@ -35,10 +36,16 @@ def find_chromium() -> str:
 def provenance() -> str:
     """The commit the report's code comes from (with a note if the tree had uncommitted changes)."""
     try:
-        commit = subprocess.run(["git", "rev-parse", "--short=12", "HEAD"], cwd=REPO, capture_output=True, text=True,
-                                check=True).stdout.strip()
-        dirty = subprocess.run(["git", "status", "--porcelain", "--", "helpers", "notebooks"], cwd=REPO,
-                               capture_output=True, text=True, check=True).stdout.strip()
+        commit = subprocess.run(
+            ["git", "rev-parse", "--short=12", "HEAD"], cwd=REPO, capture_output=True, text=True, check=True
+        ).stdout.strip()
+        dirty = subprocess.run(
+            ["git", "status", "--porcelain", "--", "helpers", "notebooks"],
+            cwd=REPO,
+            capture_output=True,
+            text=True,
+            check=True,
+        ).stdout.strip()
     except (OSError, subprocess.CalledProcessError):
         return "an unknown commit (not a git checkout)"
     return f"commit `{commit}`" + (" with uncommitted changes to helpers/ or notebooks/" if dirty else "")
@@ -51,17 +58,24 @@ def run_times(parts) -> str:
     for title, nb in parts:
         meta = nb.metadata.get("papermill", {})
         if meta.get("duration") is not None:
-            times.append(f"{title.split(' — ')[0]} {meta['duration']:,.0f} s (started {str(meta.get('start_time', '?'))[:16]} UTC)")
+            times.append(
+                f"{title.split(' — ')[0]} {meta['duration']:,.0f} s (started {str(meta.get('start_time', '?'))[:16]} "
+                "UTC)"
+            )
     return ("The notebooks were executed headless: " + "; ".join(times) + ".") if times else ""
 
 
 def summary_page(profile: str, results_dir: Path, parts=()) -> str:
-    """Markdown of the title page's summary: the results table (ours vs the seed's) and where it comes from."""
+    """Markdown of the title page's summary: the results table (ours vs the homework report's) and where it comes
+    from."""
     from .summary import table
 
-    return (f"## Results at a glance\n\nOur numbers against the seed's, from the `results/` of this run "
-            f"(the same table as the README's).\n\n{table(results_dir)}\n\nGenerated on {dt.date.today().isoformat()} "
-            f"from {provenance()}, profile **{profile}**. {run_times(parts)}")
+    return (
+        "## Results at a glance\n\nOur numbers against the homework report's (NNDL Homework 2, 2021-22, the report "
+        f"this project reproduces and extends), from the `results/` of this run "
+        f"(the same table as the README's).\n\n{table(results_dir)}\n\nGenerated on {dt.date.today().isoformat()} "
+        f"from {provenance()}, profile **{profile}**. {run_times(parts)}"
+    )
 
 
 def merge(paths, profile: str, results_dir: Path | None = None) -> nbformat.NotebookNode:
@@ -70,21 +84,30 @@ def merge(paths, profile: str, results_dir: Path | None = None) -> nbformat.Note
     parts = []
     for p in paths:
         nb = nbformat.read(p, as_version=4)
-        title = next((c.source.splitlines()[0].lstrip("# ").strip() for c in nb.cells if c.cell_type == "markdown"), p.stem)
+        title = next(
+            (c.source.splitlines()[0].lstrip("# ").strip() for c in nb.cells if c.cell_type == "markdown"), p.stem
+        )
         parts.append((title, nb))
     toc = "\n".join(f"{i}. {t}" for i, (t, _) in enumerate(parts, 1))
     merged = new_notebook(metadata=parts[0][1].metadata if parts else {})
     if results_dir is None:
         results_dir = REPO / "results" if profile == "full" else REPO / "build" / "quick" / "results"
-    merged.cells.append(new_markdown_cell(
-        f"# {TITLE}\n\nA report in {len(parts)} parts, generated from the executed notebooks "
-        f"(profile: **{profile}**) on {dt.date.today().isoformat()}.\n\n## Contents\n\n{toc}\n\n"
-        + summary_page(profile, Path(results_dir), parts)))
+    merged.cells.append(
+        new_markdown_cell(
+            f"# {TITLE}\n\nA report in {len(parts)} parts, generated from the executed notebooks "
+            f"(profile: **{profile}**) on {dt.date.today().isoformat()}.\n\n## Contents\n\n{toc}\n\n"
+            + summary_page(profile, Path(results_dir), parts)
+        )
+    )
     for _, nb in parts:
         merged.cells.append(new_markdown_cell('<div style="page-break-before: always"></div>'))
         for cell in nb.cells:
             if cell.cell_type == "code":
-                cell.outputs = [o for o in cell.get("outputs", []) if not (o.get("output_type") == "stream" and o.get("name") == "stderr")]
+                cell.outputs = [
+                    o
+                    for o in cell.get("outputs", [])
+                    if not (o.get("output_type") == "stream" and o.get("name") == "stderr")
+                ]
             merged.cells.append(cell)
     return merged
 
@@ -100,9 +123,11 @@ window.addEventListener('load', () => {
   });
 });
 </script>"""
-STYLE = ("<style>@page { size: A4; margin: 14mm; } body { font-size: 11pt; } .jp-RenderedImage img { max-width: 100%; }"
-         " .jp-OutputArea-output { overflow: visible !important; } .jp-RenderedHTMLCommon table { font-size: 7.5pt; }"
-         " pre { white-space: pre-wrap; overflow-wrap: anywhere; word-break: normal; }</style>")
+STYLE = (
+    "<style>@page { size: A4; margin: 14mm; } body { font-size: 11pt; } .jp-RenderedImage img { max-width: 100%; }"
+    " .jp-OutputArea-output { overflow: visible !important; } .jp-RenderedHTMLCommon table { font-size: 7.5pt; }"
+    " pre { white-space: pre-wrap; overflow-wrap: anywhere; word-break: normal; }</style>"
+)
 #: Chromium lays the page out at this width before printing: A4 less the margins, at 96 px per inch.
 PAGE_WIDTH_PX = 687
 
@@ -113,10 +138,13 @@ def build_pdf(paths, out: Path, *, profile: str = "full", show_code: bool = Fals
 
     missing = [str(p) for p in paths if not Path(p).is_file()]
     if missing:
-        raise FileNotFoundError(f"executed notebooks missing: {', '.join(missing)} (run python -m helpers.report first)")
+        raise FileNotFoundError(
+            f"executed notebooks missing: {', '.join(missing)} (run python -m helpers.report first)"
+        )
     nb = merge([Path(p) for p in paths], profile, results_dir)
-    exporter = HTMLExporter(template_name="lab", exclude_input=not show_code, exclude_input_prompt=True,
-                            exclude_output_prompt=True)
+    exporter = HTMLExporter(
+        template_name="lab", exclude_input=not show_code, exclude_input_prompt=True, exclude_output_prompt=True
+    )
     html, _ = exporter.from_notebook_node(nb, resources={"metadata": {"name": TITLE}})
     html = html.replace("</head>", STYLE + FIT_TABLES + "</head>", 1)
     out = Path(out).resolve()
@@ -124,11 +152,24 @@ def build_pdf(paths, out: Path, *, profile: str = "full", show_code: bool = Fals
     with tempfile.TemporaryDirectory() as tmp:
         page = Path(tmp) / "report.html"
         page.write_text(html, encoding="utf-8")
-        cmd = [find_chromium(), "--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
-               "--disable-background-networking", "--disable-component-update", "--disable-sync",
-               f"--user-data-dir={tmp}/profile", "--no-pdf-header-footer", "--generate-pdf-document-outline",
-               "--virtual-time-budget=20000", f"--window-size={PAGE_WIDTH_PX},1000", f"--print-to-pdf={out}",
-               page.as_uri()]
+        cmd = [
+            find_chromium(),
+            "--headless",
+            "--no-sandbox",
+            "--disable-gpu",
+            "--disable-quic",
+            "--no-first-run",
+            "--disable-background-networking",
+            "--disable-component-update",
+            "--disable-sync",
+            f"--user-data-dir={tmp}/profile",
+            "--no-pdf-header-footer",
+            "--generate-pdf-document-outline",
+            "--virtual-time-budget=20000",
+            f"--window-size={PAGE_WIDTH_PX},1000",
+            f"--print-to-pdf={out}",
+            page.as_uri(),
+        ]
         subprocess.run(cmd, check=True, capture_output=True, timeout=300)
     if not out.is_file() or out.stat().st_size == 0:
         raise RuntimeError(f"Chromium wrote no PDF to {out}")
@@ -180,7 +221,9 @@ def main(argv=None):
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--profile", choices=["full", "quick"], default="full")
     ap.add_argument("--show-code", action="store_true", help="include code cells")
-    ap.add_argument("--out", type=Path, default=None, help="default: report.pdf (full) or build/quick/report.pdf (quick)")
+    ap.add_argument(
+        "--out", type=Path, default=None, help="default: report.pdf (full) or build/quick/report.pdf (quick)"
+    )
     args = ap.parse_args(argv)
     folder = REPO / "notebooks" if args.profile == "full" else REPO / "build" / "quick" / "notebooks"
     out = args.out or (REPO / "report.pdf" if args.profile == "full" else REPO / "build" / "quick" / "report.pdf")

@@ -1,4 +1,5 @@
 """Figures: every plot helper returns its figure; ``save_figure`` writes PNGs to ``figures/``."""
+
 from __future__ import annotations
 
 from pathlib import Path
@@ -55,8 +56,9 @@ def image_grid(images, nrow: int, title=None, labels=None, vmin=0.0, vmax=1.0, s
     """Images ``(n, 1, 28, 28)`` in a grid of ``nrow`` rows, with an optional caption per image."""
     n = len(images)
     ncol = -(-n // nrow)
-    fig, axes = plt.subplots(nrow, ncol, figsize=(scale * 1.0 * ncol, scale * (1.05 if labels is None else 1.25) * nrow + 0.5),
-                             squeeze=False)
+    fig, axes = plt.subplots(
+        nrow, ncol, figsize=(scale * 1.0 * ncol, scale * (1.05 if labels is None else 1.25) * nrow + 0.5), squeeze=False
+    )
     for i, ax in enumerate(axes.flat):
         ax.axis("off")
         if i < n:
@@ -72,11 +74,18 @@ def image_grid(images, nrow: int, title=None, labels=None, vmin=0.0, vmax=1.0, s
 def predicted_digits(x, pred, y, idx, title, nrow=4, colour=True):
     """A grid of the images ``x[idx]`` labelled "pred P / true T" (green when right, red when wrong)."""
     pairs = list(zip(pred[idx].tolist(), y[idx].tolist()))
-    return image_grid(x[idx], nrow=nrow, labels=[f"pred {p} / true {t}" for p, t in pairs], title=title,
-                      label_colors=["green" if p == t else "red" for p, t in pairs] if colour else None)
+    return image_grid(
+        x[idx],
+        nrow=nrow,
+        labels=[f"pred {p} / true {t}" for p, t in pairs],
+        title=title,
+        label_colors=["green" if p == t else "red" for p, t in pairs] if colour else None,
+    )
 
 
-def cv_heatmap(summary: pd.DataFrame, value="val_mse_mean", std="val_mse_std", title="Mean validation MSE over folds (± std)"):
+def cv_heatmap(
+    summary: pd.DataFrame, value="val_mse_mean", std="val_mse_std", title="Mean validation MSE over folds (± std)"
+):
     """Heatmap of the CV summary over (learning rate, latent dim) with ``mean ± std`` in each cell; a summary
     with rungs (successive halving) shows each point at its last rung, with that rung's epochs."""
     if "rung" in summary:
@@ -85,10 +94,19 @@ def cv_heatmap(summary: pd.DataFrame, value="val_mse_mean", std="val_mse_std", t
     sd = summary.pivot(index="lr", columns="latent_dim", values=std)
     annot = mean.map(lambda v: f"{v:.4f}") + "\n± " + sd.map(lambda v: f"{v:.4f}")
     if "epochs" in summary:
-        annot = annot + "\n" + summary.pivot(index="lr", columns="latent_dim", values="epochs").map(lambda v: f"{v:g} ep")
+        annot = (
+            annot + "\n" + summary.pivot(index="lr", columns="latent_dim", values="epochs").map(lambda v: f"{v:g} ep")
+        )
     fig, ax = plt.subplots(figsize=(1.6 * mean.shape[1] + 2, 1.1 * mean.shape[0] + 1.5))
-    sns.heatmap(np.log10(mean), annot=annot.values, fmt="", cmap="viridis_r", ax=ax,
-                cbar_kws={"label": f"log10({value})"}, annot_kws={"fontsize": 8})
+    sns.heatmap(
+        np.log10(mean),
+        annot=annot.values,
+        fmt="",
+        cmap="viridis_r",
+        ax=ax,
+        cbar_kws={"label": f"log10({value})"},
+        annot_kws={"fontsize": 8},
+    )
     ax.set_xlabel("latent dimension")
     ax.set_ylabel("learning rate")
     ax.set_yticklabels([f"{v:g}" for v in mean.index], rotation=0)
@@ -101,7 +119,9 @@ def cv_lines(summary: pd.DataFrame, title="Validation MSE vs latent dimension"):
     """Mean validation MSE (error bars: std over folds) vs latent dim, one line per learning rate."""
     fig, ax = plt.subplots(figsize=(6.5, 4))
     for lr, g in summary.groupby("lr"):
-        ax.errorbar(g["latent_dim"], g["val_mse_mean"], yerr=g["val_mse_std"], marker="o", capsize=3, label=f"lr = {lr:g}")
+        ax.errorbar(
+            g["latent_dim"], g["val_mse_mean"], yerr=g["val_mse_std"], marker="o", capsize=3, label=f"lr = {lr:g}"
+        )
     ax.set_yscale("log")
     ax.set_xlabel("latent dimension")
     ax.set_ylabel("validation MSE (mean over folds)")
@@ -127,11 +147,25 @@ def halving_curves(summary: pd.DataFrame, title="Successive halving: validation 
         ok = ~failed[g.index] & np.isfinite(mean[g.index])
         label = f"lr {lr:g}, d = {d}"
         if ok.any():
-            ax.errorbar(g["epochs"][ok], mean[g.index][ok], yerr=std[g.index][ok].fillna(0), color=colors[lr],
-                        marker=markers[d], capsize=3, label=label, alpha=0.9)
+            ax.errorbar(
+                g["epochs"][ok],
+                mean[g.index][ok],
+                yerr=std[g.index][ok].fillna(0),
+                color=colors[lr],
+                marker=markers[d],
+                capsize=3,
+                label=label,
+                alpha=0.9,
+            )
         if (~ok).any():
-            ax.scatter(g["epochs"][~ok], g["val_mse_mean"][~ok], facecolors="none", edgecolors=colors[lr],
-                       marker=markers[d], label=None if ok.any() else f"{label} (most folds collapsed)")
+            ax.scatter(
+                g["epochs"][~ok],
+                g["val_mse_mean"][~ok],
+                facecolors="none",
+                edgecolors=colors[lr],
+                marker=markers[d],
+                label=None if ok.any() else f"{label} (most folds collapsed)",
+            )
     ax.set_xscale("log")
     ax.set_yscale("log")
     epochs = sorted(summary["epochs"].unique())
@@ -206,9 +240,16 @@ def label_efficiency(table: pd.DataFrame, title="Label efficiency: pretrained vs
     colors = {"pretrained": "C0", "scratch": "C1"}
     for (recipe, init), g in table.groupby(["recipe", "init"], sort=False):
         st = g.groupby("labels")["test_acc"].agg(["mean", "std"]).fillna(0)
-        ax.errorbar(st.index, 100 * st["mean"], yerr=100 * st["std"], marker="o", capsize=3, color=colors.get(init),
-                    ls="-" if recipe == "augmented" else "--",
-                    label=f"{'pretrained encoder (fine-tuned)' if init == 'pretrained' else 'random initialisation'}, {recipe}")
+        ax.errorbar(
+            st.index,
+            100 * st["mean"],
+            yerr=100 * st["std"],
+            marker="o",
+            capsize=3,
+            color=colors.get(init),
+            ls="-" if recipe == "augmented" else "--",
+            label=f"{'pretrained encoder (fine-tuned)' if init == 'pretrained' else 'random initialisation'}, {recipe}",
+        )
     ax.set_xscale("log")
     ax.set_xlabel("number of labelled training images")
     ax.set_ylabel("test accuracy (%)")
@@ -242,8 +283,10 @@ def gan_losses(iters: pd.DataFrame, points: int = 200):
     w = max(1, len(iters) // points)
     x = iters["iteration"].values if "iteration" in iters else np.arange(1, len(iters) + 1)
     per_row = (x[-1] / len(x)) if len(x) else 1
-    for ax, cols, ylabel in ((axes[0], {"g_loss": "generator", "d_loss": "discriminator"}, "BCE loss"),
-                             (axes[1], {"d_real": "D(x), real", "d_fake": "D(G(z)), generated"}, "discriminator output")):
+    for ax, cols, ylabel in (
+        (axes[0], {"g_loss": "generator", "d_loss": "discriminator"}, "BCE loss"),
+        (axes[1], {"d_real": "D(x), real", "d_fake": "D(G(z)), generated"}, "discriminator output"),
+    ):
         for col, label in cols.items():
             ax.plot(x, iters[col].rolling(w).mean().values, label=label)
         ax.set_xlabel("iteration")

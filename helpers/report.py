@@ -15,9 +15,11 @@ models) and 04 (the GAN, independent), side by side in two processes, each pinne
 (the first chain, the critical path, gets the remainder); within a chain the order is kept. Every notebook already
 trains on all the cores it is given (the grid search's folds, 02's methods, 03's denoisers side by side), so chains
 only run side by side when each gets at least :data:`MIN_CORES_PER_CHAIN` cores; with fewer (e.g. 2 cores) ``--jobs``
-falls back to running the notebooks one after another, which is faster there: on 2 cores, 04 beside 01's grid
-search slowed the grid 4x. ``--jobs 1`` (the default) runs all in order.
+falls back to running the notebooks one after another, which is faster there (two trainings on the same cores
+slow each other several-fold). ``--jobs 1`` (the default) runs all in order. A notebook that only reloaded its
+cached results (nothing under ``results/`` changed) leaves the run manifest as it was.
 """
+
 from __future__ import annotations
 
 import argparse
@@ -56,7 +58,7 @@ def number_captions(nb, part: int):
                 for m in CAPTION.finditer(line.split("—")[0]):
                     kind, old_part, first = m.group(1).rstrip("s"), int(m.group(2)), int(m.group(3))
                     last = int(m.group(5) or first)
-                    for k in (range(first, last + 1) if m.group(4) != " and " else (first, last)):
+                    for k in range(first, last + 1) if m.group(4) != " and " else (first, last):
                         if (old_part, k) not in new[kind]:
                             count[kind] += 1
                             new[kind][(old_part, k)] = count[kind]
@@ -84,10 +86,22 @@ def tidy(path: Path) -> None:
 
     nb = nbformat.read(path, as_version=4)
     nb, _ = CoalesceStreamsPreprocessor().preprocess(nb, {})
+    papermill = nb.metadata.get("papermill", {})
+    for key in ("input_path", "output_path"):  # no machine's absolute paths in a committed notebook
+        if papermill.get(key) and Path(papermill[key]).is_absolute():
+            papermill[key] = _relative(papermill[key])
     digits = re.match(r"\d+", Path(path).stem)
     if digits:
         nb = number_captions(nb, int(digits.group()))
     nbformat.write(nb, path)
+
+
+def _relative(path) -> str:
+    """``path`` relative to the repository root, else its name."""
+    try:
+        return str(Path(path).resolve().relative_to(REPO))
+    except ValueError:
+        return Path(path).name
 
 
 def notebook_parameters(path) -> list[str]:
@@ -100,7 +114,9 @@ def notebook_parameters(path) -> list[str]:
         raise ValueError(f"{path} has no cell tagged 'parameters'")
     names = []
     for node in ast.parse(cell.source).body:
-        targets = node.targets if isinstance(node, ast.Assign) else [node.target] if isinstance(node, ast.AnnAssign) else []
+        targets = (
+            node.targets if isinstance(node, ast.Assign) else [node.target] if isinstance(node, ast.AnnAssign) else []
+        )
         names += [t.id for t in targets if isinstance(t, ast.Name)]
     return names
 
@@ -112,8 +128,10 @@ def split_overrides(names, parameters: dict) -> dict:
     unknown = [k for k in parameters if not any(k in v for v in known.values())]
     if unknown:
         valid = "; ".join(f"{n}: {', '.join(v)}" for n, v in known.items())
-        raise ValueError(f"unknown parameter{'s' if len(unknown) > 1 else ''} {', '.join(map(repr, unknown))} "
-                         f"for {', '.join(names)}. Valid names: {valid}")
+        raise ValueError(
+            f"unknown parameter{'s' if len(unknown) > 1 else ''} {', '.join(map(repr, unknown))} "
+            f"for {', '.join(names)}. Valid names: {valid}"
+        )
     return {n: {k: v for k, v in parameters.items() if k in known[n]} for n in names}
 
 
@@ -149,8 +167,9 @@ def install_signal_handlers() -> None:
         signal.signal(sig, _on_signal)
 
 
-def run(profile: str, only=None, parameters=None, timeout: int = 14400, out_dir: Path | None = None,
-        progress: bool = True) -> list[Path]:
+def run(
+    profile: str, only=None, parameters=None, timeout: int = 14400, out_dir: Path | None = None, progress: bool = True
+) -> list[Path]:
     """Execute the notebooks for ``profile``; return the executed notebooks' paths.
 
     Each notebook is executed into ``build/partial/`` and moved over its destination only when it succeeded,
@@ -175,25 +194,50 @@ def run(profile: str, only=None, parameters=None, timeout: int = 14400, out_dir:
     from_empty = not manifest.cached_artifacts(results_dir)
     done = []
     for i, name in enumerate(names, 1):
-        src, dst, partial = REPO / "notebooks" / f"{name}.ipynb", out_dir / f"{name}.ipynb", partial_dir / f"{name}.ipynb"
+        src, dst, partial = (
+            REPO / "notebooks" / f"{name}.ipynb",
+            out_dir / f"{name}.ipynb",
+            partial_dir / f"{name}.ipynb",
+        )
         print(f"[{i}/{len(names)}] {name} ({profile}) ...", flush=True)
-        t0, started = time.perf_counter(), manifest.now()
+        t0, started, before = time.perf_counter(), manifest.now(), manifest.contents(results_dir)
         try:
-            pm.execute_notebook(str(src), str(partial), parameters=per_notebook[name], cwd=str(REPO / "notebooks"),
-                                execution_timeout=timeout, progress_bar=progress, kernel_name="python3",
-                                log_output=progress, stdout_file=sys.stdout if progress else None,
-                                stderr_file=sys.stderr if progress else None,
-                                extra_arguments=["--IPKernelApp.log_level=ERROR"])  # no per-kernel TCP warning
+            pm.execute_notebook(
+                str(src),
+                str(partial),
+                parameters=per_notebook[name],
+                cwd=str(REPO / "notebooks"),
+                execution_timeout=timeout,
+                progress_bar=progress,
+                kernel_name="python3",
+                log_output=progress,
+                stdout_file=sys.stdout if progress else None,
+                stderr_file=sys.stderr if progress else None,
+                extra_arguments=["--IPKernelApp.log_level=ERROR"],
+            )  # no per-kernel TCP warning
         except pm.PapermillExecutionError as err:
-            sys.exit(f"FAILED: {name}, cell {err.exec_count} ({err.ename}: {err.evalue}). "
-                     f"{dst} was left as it was; the partly executed notebook is {partial}.")
+            sys.exit(
+                f"FAILED: {name}, cell {err.exec_count} ({err.ename}: {err.evalue}). "
+                f"{dst} was left as it was; the partly executed notebook is {partial}."
+            )
         seconds = time.perf_counter() - t0
         tidy(partial)
         partial.replace(dst)
         print(f"[{i}/{len(names)}] {name} done in {seconds:.0f} s -> {dst}", flush=True)
         done.append(dst)
-        manifest.record(results_dir, profile=profile, run_started=run_started, from_empty=from_empty, commit=commit, clean=clean,
-                        notebooks=[{"name": name, "seconds": round(seconds, 1), "started": started, "finished": manifest.now()}])
+        if manifest.contents(results_dir) == before and (results_dir / manifest.NAME).is_file():
+            # it only reloaded: the manifest keeps describing the run that computed these results
+            print(f"[{i}/{len(names)}] {name} recomputed nothing; {manifest.NAME} kept", flush=True)
+            continue
+        manifest.record(
+            results_dir,
+            profile=profile,
+            run_started=run_started,
+            from_empty=from_empty,
+            commit=commit,
+            clean=clean,
+            notebooks=[{"name": name, "seconds": round(seconds, 1), "started": started, "finished": manifest.now()}],
+        )
     return done
 
 
@@ -201,12 +245,26 @@ def main(argv=None):
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--profile", choices=["full", "quick"], default="quick")
     ap.add_argument("--only", nargs="*", help="notebook name prefixes, e.g. 01 03")
-    ap.add_argument("-p", nargs=2, action="append", metavar=("NAME", "VALUE"), default=[],
-                    help="override a parameter (value parsed as a Python literal when possible)")
-    ap.add_argument("--timeout", type=int, default=14400,
-                    help="per-cell timeout in seconds (04 trains its 100 GAN epochs in one cell: about 1 h on 2 cores)")
-    ap.add_argument("--jobs", type=int, default=1,
-                    help="run the independent chains (01-02-03 and 04) side by side in this many processes")
+    ap.add_argument(
+        "-p",
+        nargs=2,
+        action="append",
+        metavar=("NAME", "VALUE"),
+        default=[],
+        help="override a parameter (value parsed as a Python literal when possible)",
+    )
+    ap.add_argument(
+        "--timeout",
+        type=int,
+        default=14400,
+        help="per-cell timeout in seconds (04 trains its GAN in one cell)",
+    )
+    ap.add_argument(
+        "--jobs",
+        type=int,
+        default=1,
+        help="run the independent chains (01-02-03 and 04) side by side in this many processes",
+    )
     ap.add_argument("--no-progress", action="store_true", help="print only one line per notebook")
     args = ap.parse_args(argv)
     import ast
@@ -248,8 +306,12 @@ def run_parallel(profile, only, overrides, timeout, jobs, progress=True):
     cpus = sorted(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else list(range(os.cpu_count() or 1))
     jobs = min(jobs, len(chains))
     if len(cpus) // jobs < MIN_CORES_PER_CHAIN:
-        print(f"--jobs {jobs} on {len(cpus)} cores would leave a chain under {MIN_CORES_PER_CHAIN} cores, and every notebook "
-              f"already trains on all of its cores: running the notebooks one after another instead", flush=True)
+        print(
+            f"--jobs {jobs} on {len(cpus)} cores would leave a chain under {MIN_CORES_PER_CHAIN} cores, and every "
+            "notebook "
+            f"already trains on all of its cores: running the notebooks one after another instead",
+            flush=True,
+        )
         jobs = 1
     shares = chain_cpus(cpus, jobs) if jobs > 1 else [cpus]
     pending, running, failed = list(chains), [], []
@@ -258,9 +320,23 @@ def run_parallel(profile, only, overrides, timeout, jobs, progress=True):
             chain = pending.pop(0)
             share = next(s for s in shares if all(s is not r[2] for r in running))
             env = dict(os.environ, OMP_NUM_THREADS=str(len(share)))
-            cmd = [sys.executable, "-m", "helpers.report", "--profile", profile, "--timeout", str(timeout), "--only", *chain]
-            known = {k for n in NOTEBOOKS if any(n.startswith(c) for c in chain)
-                     for k in notebook_parameters(REPO / "notebooks" / f"{n}.ipynb")}
+            cmd = [
+                sys.executable,
+                "-m",
+                "helpers.report",
+                "--profile",
+                profile,
+                "--timeout",
+                str(timeout),
+                "--only",
+                *chain,
+            ]
+            known = {
+                k
+                for n in NOTEBOOKS
+                if any(n.startswith(c) for c in chain)
+                for k in notebook_parameters(REPO / "notebooks" / f"{n}.ipynb")
+            }
             cmd += [a for k, v in overrides if k in known for a in ("-p", k, v)]  # each chain gets its own names
             cmd += [] if progress else ["--no-progress"]
             print(f"started chain {' -> '.join(chain)} on cores {share}", flush=True)

@@ -1,4 +1,5 @@
 """Resumable, parallel K-fold cross-validation of the autoencoder: one grid at one budget, or successive halving."""
+
 from __future__ import annotations
 
 import hashlib
@@ -15,9 +16,18 @@ from sklearn.model_selection import ParameterGrid
 from tqdm import tqdm
 
 from .data import cv_folds
-from .models import SEED_CHANNELS, SEED_HIDDEN, Autoencoder, widths_config
+from .models import HOMEWORK_CHANNELS, HOMEWORK_HIDDEN, Autoencoder, widths_config
 from .training import fit_autoencoder, loss_config
-from .utils import atomic_write, check_images, check_n_jobs, check_positive, config_key, ensure_dir, parallel_imap, seed_everything
+from .utils import (
+    atomic_write,
+    check_images,
+    check_n_jobs,
+    check_positive,
+    config_key,
+    ensure_dir,
+    parallel_imap,
+    seed_everything,
+)
 
 PARAMS = ("lr", "latent_dim")
 
@@ -60,20 +70,32 @@ class CVResult:
     def describe_best(self) -> str:
         """Markdown: the best point with its mean ± std over folds at the last rung, and the flagged runs."""
         b, n_folds = self.best, int(self.folds["fold"].nunique())
-        at = (f"at the last rung ({int(self.rungs['epochs'].iloc[-1])} epochs, the final model's length) "
-              if len(self.rungs) else "")
-        return (f"**Best point:** learning rate {b['lr']:g}, latent dimension {b['latent_dim']} — {at}mean validation MSE "
-                f"{b['val_mse_mean']:.6f} ± {b['val_mse_std']:.6f}, mean train MSE {b['train_mse_mean']:.6f} ± "
-                f"{b['train_mse_std']:.6f} over {n_folds} folds. Runs flagged diverged: {int(self.folds['diverged'].sum())}; "
-                f"collapsed to the mean image: {int(self.folds['collapsed'].sum())}.")
+        at = (
+            f"at the last rung ({int(self.rungs['epochs'].iloc[-1])} epochs, the final model's length) "
+            if len(self.rungs)
+            else ""
+        )
+        return (
+            f"**Best point:** learning rate {b['lr']:g}, latent dimension {b['latent_dim']} — {at}mean validation MSE "
+            f"{b['val_mse_mean']:.6f} ± {b['val_mse_std']:.6f}, mean train MSE {b['train_mse_mean']:.6f} ± "
+            f"{b['train_mse_std']:.6f} over {n_folds} folds. Runs flagged diverged: "
+            f"{int(self.folds['diverged'].sum())}; "
+            f"collapsed to the mean image: {int(self.folds['collapsed'].sum())}."
+        )
 
     def metrics(self) -> dict:
         """The search's numbers for the results file: best point, its CV figures, rungs, wall time and images/s."""
         b = self.best
-        out = {"best_lr": b["lr"], "best_latent_dim": b["latent_dim"], "cv_val_mse_mean": b["val_mse_mean"],
-               "cv_val_mse_std": b["val_mse_std"], "cv_train_mse_mean": b["train_mse_mean"],
-               "cv_train_mse_std": b["train_mse_std"], "cv_wall_seconds": self.wall_seconds,
-               "cv_images_per_second": self.images_per_second}
+        out = {
+            "best_lr": b["lr"],
+            "best_latent_dim": b["latent_dim"],
+            "cv_val_mse_mean": b["val_mse_mean"],
+            "cv_val_mse_std": b["val_mse_std"],
+            "cv_train_mse_mean": b["train_mse_mean"],
+            "cv_train_mse_std": b["train_mse_std"],
+            "cv_wall_seconds": self.wall_seconds,
+            "cv_images_per_second": self.images_per_second,
+        }
         if len(self.rungs):
             out["cv_rungs"] = [int(e) for e in self.rungs["epochs"]]
         if self._on():
@@ -83,13 +105,17 @@ class CVResult:
     def describe(self) -> str:
         """One Markdown sentence: how many runs, how many were reloaded, wall time and images/s."""
         kind = "(point, fold, rung)" if len(self.rungs) else "(point, fold)"
-        return (f"{len(self.folds)} {kind} runs; {len(self.folds) - self.n_trained} were reloaded from the saved results of "
-                f"an earlier run with the same settings (`results/cv_folds.csv`), {self.n_trained} trained in this run. When "
-                f"they were trained, the search took **{self.wall_seconds / 60:.1f} min** of wall time{self._on()} "
-                f"({self.images_per_second:,.0f} training images per second over all folds and epochs).")
+        return (
+            f"{len(self.folds)} {kind} runs; {len(self.folds) - self.n_trained} were reloaded from the saved results "
+            "of "
+            f"an earlier run with the same settings (`results/cv_folds.csv`), {self.n_trained} trained in this run. "
+            "When "
+            f"they were trained, the search took **{self.wall_seconds / 60:.1f} min** of wall time{self._on()} "
+            f"({self.images_per_second:,.0f} training images per second over all folds and epochs)."
+        )
 
     def _on(self) -> str:
-        """" on cpu" / " on cuda": the device the rows trained on (rows saved before it was recorded: nothing)."""
+        """ " on cpu" / " on cuda": the device the rows trained on (rows saved before it was recorded: nothing)."""
         devices = sorted(set(self.folds["device"].dropna())) if "device" in self.folds else []
         return f" on {' and '.join(devices)}" if devices else ""
 
@@ -103,17 +129,40 @@ def _run_fold(task, x, run_cfg, device):
     model = Autoencoder(params["latent_dim"], **{k: run_cfg[k] for k in ("channels", "hidden") if k in run_cfg})
     xt, xv = torch.from_numpy(x[train_idx]), torch.from_numpy(x[val_idx])
     started, t0 = time.time(), time.perf_counter()
-    hist = fit_autoencoder(model, xt, xv, epochs=run_cfg["epochs"], lr=params["lr"], batch_size=run_cfg["batch_size"],
-                           weight_decay=run_cfg["weight_decay"], seed=seed, device=device, progress=False,
-                           schedule=run_cfg["schedule"], revive=run_cfg.get("revive"), validate="last",
-                           amp=run_cfg.get("amp", False), loss=run_cfg.get("loss", "mse"))
+    hist = fit_autoencoder(
+        model,
+        xt,
+        xv,
+        epochs=run_cfg["epochs"],
+        lr=params["lr"],
+        batch_size=run_cfg["batch_size"],
+        weight_decay=run_cfg["weight_decay"],
+        seed=seed,
+        device=device,
+        progress=False,
+        schedule=run_cfg["schedule"],
+        revive=run_cfg.get("revive"),
+        validate="last",
+        amp=run_cfg.get("amp", False),
+        loss=run_cfg.get("loss", "mse"),
+    )
     last = hist.iloc[-1]
     mean_img_mse = float(((xv - xt.mean(0, keepdim=True)) ** 2).mean())
-    row = {**params, "fold": fold, "train_mse": float(last["train_mse"]), "val_mse": float(last["val_mse"]),
-           "epochs_run": int(len(hist)), "diverged": bool(hist["diverged"].any()),
-           "collapsed": bool(last["val_mse"] >= 0.95 * mean_img_mse), "seconds": time.perf_counter() - t0,
-           "started": started, "finished": time.time(), "n_train": len(xt), "key": key,
-           "device": next(model.parameters()).device.type}
+    row = {
+        **params,
+        "fold": fold,
+        "train_mse": float(last["train_mse"]),
+        "val_mse": float(last["val_mse"]),
+        "epochs_run": int(len(hist)),
+        "diverged": bool(hist["diverged"].any()),
+        "collapsed": bool(last["val_mse"] >= 0.95 * mean_img_mse),
+        "seconds": time.perf_counter() - t0,
+        "started": started,
+        "finished": time.time(),
+        "n_train": len(xt),
+        "key": key,
+        "device": next(model.parameters()).device.type,
+    }
     if "revive" in run_cfg:  # a halving run: its rows say their length (the caller adds the rung)
         row = {"epochs": run_cfg["epochs"], **row}
     return row
@@ -146,10 +195,16 @@ def summarize(folds: pd.DataFrame) -> pd.DataFrame:
     collapsed to the mean image (what :func:`promote` ranks by), and its ``val_mse_std_trained``."""
     by = (["rung", "epochs"] if "rung" in folds else []) + list(PARAMS)
     g = folds.groupby(by)
-    out = g.agg(train_mse_mean=("train_mse", "mean"), train_mse_std=("train_mse", "std"),
-                val_mse_mean=("val_mse", "mean"), val_mse_std=("val_mse", "std"),
-                n_folds=("fold", "count"), n_diverged=("diverged", "sum"), n_collapsed=("collapsed", "sum"),
-                seconds=("seconds", "sum"))
+    out = g.agg(
+        train_mse_mean=("train_mse", "mean"),
+        train_mse_std=("train_mse", "std"),
+        val_mse_mean=("val_mse", "mean"),
+        val_mse_std=("val_mse", "std"),
+        n_folds=("fold", "count"),
+        n_diverged=("diverged", "sum"),
+        n_collapsed=("collapsed", "sum"),
+        seconds=("seconds", "sum"),
+    )
     trained = folds[~folds["diverged"].astype(bool) & ~folds["collapsed"].astype(bool)]
     out["val_mse_mean_trained"] = trained.groupby(by)["val_mse"].mean().reindex(out.index)
     out["val_mse_std_trained"] = trained.groupby(by)["val_mse"].std().reindex(out.index)
@@ -171,11 +226,17 @@ def best_point(summary: pd.DataFrame) -> dict:
         raise NoUsablePointError(
             f"every one of the {len(summary)} grid points diverged or collapsed to the mean image "
             f"({int((summary['n_diverged'] > 0).sum())} with a diverged fold); no best point. Lower the learning "
-            f"rates or train longer per fold (cv_epochs).")
+            f"rates or train longer per fold (cv_epochs)."
+        )
     row = ok.loc[ok["val_mse_mean"].idxmin()]
-    return {"lr": float(row["lr"]), "latent_dim": int(row["latent_dim"]),
-            "val_mse_mean": float(row["val_mse_mean"]), "val_mse_std": float(row["val_mse_std"]),
-            "train_mse_mean": float(row["train_mse_mean"]), "train_mse_std": float(row["train_mse_std"])}
+    return {
+        "lr": float(row["lr"]),
+        "latent_dim": int(row["latent_dim"]),
+        "val_mse_mean": float(row["val_mse_mean"]),
+        "val_mse_std": float(row["val_mse_std"]),
+        "train_mse_mean": float(row["train_mse_mean"]),
+        "train_mse_std": float(row["train_mse_std"]),
+    }
 
 
 def _check_grid(x, param_grid, batch_size, n_jobs):
@@ -195,8 +256,11 @@ def _cv_rows(x, points, run_cfg, results_dir, *, n_jobs, backend, device, progre
     """Rows of every (point, fold) at the settings ``run_cfg``: loaded when saved under their key, else trained
     (in parallel) and written one by one as they finish. Returns ``(rows, n_trained)``."""
     run_dir = ensure_dir(Path(results_dir) / "cv_runs")
-    tasks = [(p, k, run_dir / f"{config_key({**run_cfg, **p, 'fold': k})}.json")
-             for p in points for k in range(run_cfg["n_folds"])]
+    tasks = [
+        (p, k, run_dir / f"{config_key({**run_cfg, **p, 'fold': k})}.json")
+        for p in points
+        for k in range(run_cfg["n_folds"])
+    ]
     _restore_from_csv(Path(results_dir) / "cv_folds.csv", tasks, run_cfg)
     todo = [t for t in tasks if not t[2].is_file()]
     if todo:
@@ -204,16 +268,39 @@ def _cv_rows(x, points, run_cfg, results_dir, *, n_jobs, backend, device, progre
         work = [(p, k, path.stem) for p, k, path in todo]
         results = parallel_imap(_run_fold, work, n_jobs=n_jobs, backend=backend, shared=(x.numpy(), run_cfg, dev))
         # the rows come back here and are written by this process, as each fold finishes
-        for i, row in tqdm(results, total=len(todo), desc=desc, disable=not progress,
-                           file=sys.stdout, ascii=True, ncols=100, mininterval=10):
+        for i, row in tqdm(
+            results,
+            total=len(todo),
+            desc=desc,
+            disable=not progress,
+            file=sys.stdout,
+            ascii=True,
+            ncols=100,
+            mininterval=10,
+        ):
             p, k, path = todo[i]
             _write_row(path, row, {**run_cfg, **p, "fold": k})
     rows = pd.DataFrame([json.loads(path.read_text())["row"] for _, _, path in tasks])
     return rows, len(todo)
 
 
-def grid_search_cv(x, param_grid, *, results_dir, n_folds=6, epochs=5, batch_size=256, weight_decay=1e-5,
-                   schedule=None, revive=None, seed=0, n_jobs=1, backend=None, device=None, progress=True) -> CVResult:
+def grid_search_cv(
+    x,
+    param_grid,
+    *,
+    results_dir,
+    n_folds=6,
+    epochs=5,
+    batch_size=256,
+    weight_decay=1e-5,
+    schedule=None,
+    revive=None,
+    seed=0,
+    n_jobs=1,
+    backend=None,
+    device=None,
+    progress=True,
+) -> CVResult:
     """Train an :class:`Autoencoder` for every point of ``ParameterGrid(param_grid)`` (keys ``lr`` and
     ``latent_dim``) for ``epochs`` on each of ``n_folds`` shuffled folds and validate on the held-out fold.
 
@@ -232,12 +319,21 @@ def grid_search_cv(x, param_grid, *, results_dir, n_folds=6, epochs=5, batch_siz
     check_positive("epochs", epochs, integer=True)
     results_dir = ensure_dir(results_dir)
     cv_folds(len(x), n_folds, seed)  # validates n_folds before any work
-    run_cfg = {"data": data_fingerprint(x), "n": len(x), "n_folds": n_folds, "epochs": epochs, "batch_size": batch_size,
-               "weight_decay": weight_decay, "schedule": schedule, "seed": seed}
+    run_cfg = {
+        "data": data_fingerprint(x),
+        "n": len(x),
+        "n_folds": n_folds,
+        "epochs": epochs,
+        "batch_size": batch_size,
+        "weight_decay": weight_decay,
+        "schedule": schedule,
+        "seed": seed,
+    }
     if revive is not None:
         run_cfg["revive"] = revive
-    rows, n_trained = _cv_rows(x, grid, run_cfg, results_dir, n_jobs=n_jobs, backend=backend, device=device,
-                               progress=progress)
+    rows, n_trained = _cv_rows(
+        x, grid, run_cfg, results_dir, n_jobs=n_jobs, backend=backend, device=device, progress=progress
+    )
     rows = rows.sort_values(["lr", "latent_dim", "fold"]).reset_index(drop=True)
     summary = summarize(rows)
     rows.to_csv(results_dir / "cv_folds.csv", index=False)
@@ -250,8 +346,11 @@ def promotable(summary: pd.DataFrame) -> pd.Series:
     mean image. A point where most folds collapse (a learning rate too high) drops out; one fold of six still on the
     mean image after a short rung says that rung was too short for that seed, not that the point is bad, and the
     point is retrained from scratch on all folds at the next rung, where such a fold counts against it again."""
-    return ((summary["n_diverged"] == 0) & (2 * summary["n_collapsed"] < summary["n_folds"])
-            & summary["val_mse_mean_trained"].notna())
+    return (
+        (summary["n_diverged"] == 0)
+        & (2 * summary["n_collapsed"] < summary["n_folds"])
+        & summary["val_mse_mean_trained"].notna()
+    )
 
 
 def promote(summary: pd.DataFrame, n_candidates: int, factor: int) -> tuple[list[dict], pd.Series]:
@@ -265,23 +364,38 @@ def promote(summary: pd.DataFrame, n_candidates: int, factor: int) -> tuple[list
     return [{"lr": float(r["lr"]), "latent_dim": int(r["latent_dim"])} for _, r in keep.iterrows()], usable
 
 
-def halving_search_cv(x, param_grid, *, results_dir, rungs=(3, 9, 27), factor=3, n_folds=6, batch_size=256,
-                      weight_decay=1e-5, schedule="onecycle", revive=None, channels=SEED_CHANNELS, hidden=SEED_HIDDEN, seed=0,
-                      amp=False, loss="mse", n_jobs=1, backend=None, device=None, progress=True) -> CVResult:
-    """Successive halving over ``ParameterGrid(param_grid)`` with epochs as the resource (the semantics of
-    scikit-learn's ``HalvingGridSearchCV``, rounded down as in Hyperband): every point is cross-validated on all
-    ``n_folds`` folds for ``rungs[0]`` epochs; the best ``n // factor`` (at least one) of the ``n`` points of a
-    rung by mean validation MSE (:func:`promote`) go
-    on to the next rung's budget, until the last rung. Points with a diverged or collapsed fold drop out at
-    the rung where it happened. Every (point, fold, rung) trains from scratch with the whole recipe of the
-    final model at the rung's length (``schedule`` peaking at the point's learning rate, ``revive``), so each
-    rung estimates what a final model of that length would score (an :class:`Autoencoder` with ``channels`` and
-    ``hidden``, the seed's widths by default; ``amp``: bf16 autocast, in the key only when on; ``loss``: the training
-    loss of :func:`~helpers.training.fit_autoencoder`, in the key unless ``"mse"``; every rung is scored by validation
-    MSE either way); rows are saved and resumed per
-    (point, fold, rung) as in :func:`grid_search_cv`.
-    Writes ``cv_folds.csv`` (one row per point, fold and rung), ``cv_summary.csv`` (one row per point and
-    rung) and ``cv_rungs.csv`` (per rung: epochs, points trained, usable, promoted) to ``results_dir``.
+def halving_search_cv(
+    x,
+    param_grid,
+    *,
+    results_dir,
+    rungs=(3, 9, 27),
+    factor=3,
+    n_folds=6,
+    batch_size=256,
+    weight_decay=1e-5,
+    schedule="onecycle",
+    revive=None,
+    channels=HOMEWORK_CHANNELS,
+    hidden=HOMEWORK_HIDDEN,
+    seed=0,
+    amp=False,
+    loss="mse",
+    n_jobs=1,
+    backend=None,
+    device=None,
+    progress=True,
+) -> CVResult:
+    """Successive halving over ``ParameterGrid(param_grid)`` (keys ``lr``, ``latent_dim``), epochs as the resource.
+
+    1. Every point is cross-validated on ``n_folds`` folds for ``rungs[0]`` epochs, each (point, fold, rung) trained
+       from scratch with the final model's recipe at the rung's length (``schedule``, ``revive``, ``loss``,
+       ``amp``; an :class:`Autoencoder` of widths ``channels``/``hidden``), scored by validation MSE.
+    2. Points with a diverged or collapsed fold drop out; the best ``n // factor`` (at least one) go on
+       (:func:`promote`; scikit-learn's ``HalvingGridSearchCV`` rounded down, as in Hyperband).
+    3. Repeat until the last rung. Rows are saved and resumed per (point, fold, rung) as in :func:`grid_search_cv`.
+
+    Writes ``cv_folds.csv``, ``cv_summary.csv`` and ``cv_rungs.csv`` to ``results_dir``; returns a :class:`CVResult`.
     """
     grid = _check_grid(x, param_grid, batch_size, n_jobs)
     rungs = list(rungs)
@@ -296,18 +410,35 @@ def halving_search_cv(x, param_grid, *, results_dir, rungs=(3, 9, 27), factor=3,
     loss_key = loss_config(loss)  # validates before any work
     results_dir = ensure_dir(results_dir)
     cv_folds(len(x), n_folds, seed)  # validates n_folds before any work
-    base = {"data": data_fingerprint(x), "n": len(x), "n_folds": n_folds, "batch_size": batch_size,
-            "weight_decay": weight_decay, "schedule": schedule, "seed": seed, "revive": revive}
-    base.update(widths_config(channels, hidden))  # the seed's widths add nothing to the key
+    base = {
+        "data": data_fingerprint(x),
+        "n": len(x),
+        "n_folds": n_folds,
+        "batch_size": batch_size,
+        "weight_decay": weight_decay,
+        "schedule": schedule,
+        "seed": seed,
+        "revive": revive,
+    }
+    base.update(widths_config(channels, hidden))  # the homework report's widths add nothing to the key
     if amp:
         base["amp"] = True  # fp32 (the default) adds nothing either
-    base.update(loss_key)  # nor does the seed's loss
+    base.update(loss_key)  # nor does the homework report's loss
     points, all_rows, summaries, rung_log, n_trained = grid, [], [], [], 0
     for i, epochs in enumerate(rungs):
         # keyed by the epochs, not the rung's index: a run at the same length is the same run in any layout
         run_cfg = {**base, "epochs": epochs}
-        rows, n = _cv_rows(x, points, run_cfg, results_dir, n_jobs=n_jobs, backend=backend, device=device,
-                           progress=progress, desc=f"rung {i} ({epochs} ep)")
+        rows, n = _cv_rows(
+            x,
+            points,
+            run_cfg,
+            results_dir,
+            n_jobs=n_jobs,
+            backend=backend,
+            device=device,
+            progress=progress,
+            desc=f"rung {i} ({epochs} ep)",
+        )
         rows = rows.drop(columns="rung", errors="ignore")  # (rows restored from a saved CSV carry one)
         rows.insert(0, "rung", i)
         n_trained += n
@@ -315,12 +446,21 @@ def halving_search_cv(x, param_grid, *, results_dir, rungs=(3, 9, 27), factor=3,
         promoted, usable = promote(summary, len(points), factor)
         if i + 1 == len(rungs):
             promoted = []  # the last rung: its best point is the pick
-        summary["promoted"] = [{"lr": float(r.lr), "latent_dim": int(r.latent_dim)} in promoted for r in summary.itertuples()]
+        summary["promoted"] = [
+            {"lr": float(r.lr), "latent_dim": int(r.latent_dim)} in promoted for r in summary.itertuples()
+        ]
         all_rows.append(rows)
         summaries.append(summary)
-        rung_log.append({"rung": i, "epochs": epochs, "points": len(points), "usable": int(usable.sum()),
-                         "promoted": len(promoted), "trained_now": n,
-                         "wall_seconds": float(rows["finished"].max() - rows["started"].min())})
+        rung_log.append(
+            {
+                "rung": i,
+                "epochs": epochs,
+                "points": len(points),
+                "usable": int(usable.sum()),
+                "promoted": len(promoted),
+                "wall_seconds": float(rows["finished"].max() - rows["started"].min()),
+            }
+        )
         if i + 1 < len(rungs) and not promoted:
             break  # nothing usable left: best raises NoUsablePointError naming the rung's points
         points = promoted
@@ -341,19 +481,36 @@ def rung_margins(summary: pd.DataFrame) -> pd.DataFrame:
     for (rung, epochs), g in summary.groupby(["rung", "epochs"]):
         # earlier rungs: ranked as promote() ranks; the last rung: as best_point() chooses (no collapsed fold at all)
         strict = (g["n_diverged"] == 0) & (g["n_collapsed"] == 0)
-        ok = g[strict].nsmallest(2, "val_mse_mean") if rung == last else g[promotable(g)].nsmallest(2, "val_mse_mean_trained")
+        ok = (
+            g[strict].nsmallest(2, "val_mse_mean")
+            if rung == last
+            else g[promotable(g)].nsmallest(2, "val_mse_mean_trained")
+        )
         if rung != last:
             ok = ok.assign(val_mse_mean=ok["val_mse_mean_trained"], val_mse_std=ok["val_mse_std_trained"])
         if ok.empty:
             continue
         b = ok.iloc[0]
-        row = {"rung": rung, "epochs": epochs, "best": f"lr {b['lr']:g}, d = {int(b['latent_dim'])}",
-               "best val MSE": b["val_mse_mean"], "runner-up": None, "runner-up val MSE": float("nan"),
-               "gap": float("nan"), "gap / std": float("nan")}
+        row = {
+            "rung": rung,
+            "epochs": epochs,
+            "best": f"lr {b['lr']:g}, d = {int(b['latent_dim'])}",
+            "best val MSE": b["val_mse_mean"],
+            "runner-up": None,
+            "runner-up val MSE": float("nan"),
+            "gap": float("nan"),
+            "gap / std": float("nan"),
+        }
         if len(ok) > 1:
             r = ok.iloc[1]
             gap = r["val_mse_mean"] - b["val_mse_mean"]
-            row.update({"runner-up": f"lr {r['lr']:g}, d = {int(r['latent_dim'])}", "runner-up val MSE": r["val_mse_mean"],
-                        "gap": gap, "gap / std": gap / max(b["val_mse_std"], r["val_mse_std"])})
+            row.update(
+                {
+                    "runner-up": f"lr {r['lr']:g}, d = {int(r['latent_dim'])}",
+                    "runner-up val MSE": r["val_mse_mean"],
+                    "gap": gap,
+                    "gap / std": gap / max(b["val_mse_std"], r["val_mse_std"]),
+                }
+            )
         rows.append(row)
     return pd.DataFrame(rows)

@@ -1,4 +1,5 @@
 """Training loops: one shared epoch loop, thin wrappers per task, each returning a per-epoch log."""
+
 from __future__ import annotations
 
 import math
@@ -9,14 +10,16 @@ from torch import nn
 from torch.nn import functional as F
 
 from .loop import epoch_loop
-from .utils import check_images, check_positive, device as pick_device, to_device
+from .utils import check_images, check_positive, to_device
+from .utils import device as pick_device
 
 SCHEDULES = (None, "onecycle", "cosine")
 AE_LOSSES = ("mse", "bce")
 
 
 def loss_config(loss: str) -> dict:
-    """``{"loss": loss}`` to add to a cache key; ``{}`` for the seed's MSE, so a run with it keeps the key it always
+    """``{"loss": loss}`` to add to a cache key; ``{}`` for the homework report's MSE, so a run with it keeps the key
+    it always
     had. A loss not in :data:`AE_LOSSES` raises ``ValueError``."""
     if loss not in AE_LOSSES:
         raise ValueError(f"loss must be one of {AE_LOSSES}, got {loss!r}")
@@ -38,8 +41,10 @@ def predict(model: nn.Module, x: torch.Tensor, *, batch_size: int = 2048, device
     dev = pick_device() if device is None else torch.device(device)
     was_training = model.training
     to_device(model, dev).eval()
-    outs = [(fn(model, x[i : i + batch_size].to(dev)) if fn else model(x[i : i + batch_size].to(dev))).cpu()
-            for i in range(0, len(x), batch_size)]
+    outs = [
+        (fn(model, x[i : i + batch_size].to(dev)) if fn else model(x[i : i + batch_size].to(dev))).cpu()
+        for i in range(0, len(x), batch_size)
+    ]
     model.train(was_training)
     return torch.cat(outs) if outs else torch.empty(0)
 
@@ -50,8 +55,26 @@ def reconstruction_mse(model: nn.Module, x: torch.Tensor, target: torch.Tensor |
     return F.mse_loss(recon, (x if target is None else target).cpu()).item()
 
 
-def _fit(model, n_train, batch_loss, evaluate, *, epochs, lr, batch_size, weight_decay, seed, device,
-         progress, schedule, param_groups, checkpoint, desc, keep_best=None, callback=None):
+def _fit(
+    model,
+    n_train,
+    batch_loss,
+    evaluate,
+    *,
+    epochs,
+    lr,
+    batch_size,
+    weight_decay,
+    seed,
+    device,
+    progress,
+    schedule,
+    param_groups,
+    checkpoint,
+    desc,
+    keep_best=None,
+    callback=None,
+):
     """Supervised and autoencoder fits on :func:`~helpers.loop.epoch_loop`. ``batch_loss(idx) -> (loss, logged)``:
     the loss to minimise (logged as ``train_loss``) and a dict of other per-batch values to log (or ``None``);
     ``evaluate(epoch) -> dict`` (an :class:`_Eval`).
@@ -59,15 +82,19 @@ def _fit(model, n_train, batch_loss, evaluate, *, epochs, lr, batch_size, weight
     A non-finite loss stops the run and is logged as ``diverged``. ``keep_best`` names a logged metric
     (``val_acc``: higher is better, else lower): the weights of its best epoch are restored at the end.
     """
-    groups = param_groups if param_groups is not None else [{"params": [p for p in model.parameters() if p.requires_grad], "lr": lr}]
-    # fused: one kernel for the whole update (the same algorithm), 2.5x faster than the default per-tensor loop on
-    # this CPU (0.36 vs 0.92 ms per step of the seed's autoencoder), where these small nets spend ~8% in the step
+    groups = (
+        param_groups
+        if param_groups is not None
+        else [{"params": [p for p in model.parameters() if p.requires_grad], "lr": lr}]
+    )
+    # fused: one kernel for the whole update (the same algorithm), faster than the default per-tensor loop
     opt = torch.optim.Adam(groups, lr=lr, weight_decay=weight_decay, fused=device.type in ("cpu", "cuda"))
     steps_per_epoch = -(-n_train // batch_size)
     sched = None
     if schedule == "onecycle":
-        sched = torch.optim.lr_scheduler.OneCycleLR(opt, max_lr=[g["lr"] for g in opt.param_groups],
-                                                    total_steps=epochs * steps_per_epoch)
+        sched = torch.optim.lr_scheduler.OneCycleLR(
+            opt, max_lr=[g["lr"] for g in opt.param_groups], total_steps=epochs * steps_per_epoch
+        )
     elif schedule == "cosine":
         sched = torch.optim.lr_scheduler.CosineAnnealingLR(opt, T_max=epochs * steps_per_epoch)
     higher = bool(keep_best) and "acc" in keep_best
@@ -99,8 +126,12 @@ def _fit(model, n_train, batch_loss, evaluate, *, epochs, lr, batch_size, weight
                 best["score"], best["state"] = score, {k: v.detach().clone() for k, v in model.state_dict().items()}
 
     def get_state():
-        return {"model": model.state_dict(), "optimizer": opt.state_dict(),
-                "scheduler": sched.state_dict() if sched is not None else None, "best": best}
+        return {
+            "model": model.state_dict(),
+            "optimizer": opt.state_dict(),
+            "scheduler": sched.state_dict() if sched is not None else None,
+            "best": best,
+        }
 
     def set_state(state):
         model.load_state_dict(state["model"])
@@ -109,10 +140,29 @@ def _fit(model, n_train, batch_loss, evaluate, *, epochs, lr, batch_size, weight
             sched.load_state_dict(state["scheduler"])
         best.update(state["best"])
 
-    rows = epoch_loop(step, n_train, epochs=epochs, batch_size=batch_size, seed=seed, get_state=get_state,
-                      set_state=set_state, after_epoch=after_epoch, checkpoint=checkpoint, progress=progress, desc=desc)
+    rows = epoch_loop(
+        step,
+        n_train,
+        epochs=epochs,
+        batch_size=batch_size,
+        seed=seed,
+        get_state=get_state,
+        set_state=set_state,
+        after_epoch=after_epoch,
+        checkpoint=checkpoint,
+        progress=progress,
+        desc=desc,
+    )
     hist = pd.DataFrame(rows)
-    cols = ["epoch", "train_loss", *(["train_acc"] if "train_acc" in hist else []), *evaluate.keys, "lr", "seconds", "diverged"]
+    cols = [
+        "epoch",
+        "train_loss",
+        *(["train_acc"] if "train_acc" in hist else []),
+        *evaluate.keys,
+        "lr",
+        "seconds",
+        "diverged",
+    ]
     hist = hist[cols + [c for c in hist.columns if c not in cols]]
     if keep_best and best["state"] is not None:
         model.load_state_dict(best["state"])
@@ -123,12 +173,17 @@ def _fit(model, n_train, batch_loss, evaluate, *, epochs, lr, batch_size, weight
 
 
 def relu_layers(model: nn.Module) -> list[nn.Module]:
-    """The ``Linear``/``Conv2d``/``ConvTranspose2d`` layers of ``model`` that a ``ReLU`` follows directly in an ``nn.Sequential``."""
+    """The ``Linear``/``Conv2d``/``ConvTranspose2d`` layers of ``model`` that a ``ReLU`` follows directly in an
+    ``nn.Sequential``."""
     out = []
     for mod in model.modules():
         if isinstance(mod, nn.Sequential):
             ch = list(mod)
-            out += [a for a, b in zip(ch, ch[1:]) if isinstance(b, nn.ReLU) and isinstance(a, (nn.Linear, nn.Conv2d, nn.ConvTranspose2d))]
+            out += [
+                a
+                for a, b in zip(ch, ch[1:])
+                if isinstance(b, nn.ReLU) and isinstance(a, (nn.Linear, nn.Conv2d, nn.ConvTranspose2d))
+            ]
     return out
 
 
@@ -136,7 +191,10 @@ def relu_layers(model: nn.Module) -> list[nn.Module]:
 def _relu_inputs_outputs(model, x):
     """{layer: (its input, its output)} of every layer of :func:`relu_layers` on ``x`` (eval mode)."""
     seen, layers = {}, relu_layers(model)
-    hooks = [l.register_forward_hook(lambda m, i, o: seen.__setitem__(m, (i[0].detach(), o.detach().clone()))) for l in layers]
+    hooks = [
+        layer.register_forward_hook(lambda m, i, o: seen.__setitem__(m, (i[0].detach(), o.detach().clone())))
+        for layer in layers
+    ]
     was_training = model.training
     try:
         model.eval()
@@ -145,7 +203,7 @@ def _relu_inputs_outputs(model, x):
         for h in hooks:
             h.remove()
         model.train(was_training)
-    return [(l, *seen[l]) for l in layers]
+    return [(layer, *seen[layer]) for layer in layers]
 
 
 def _dead(out: torch.Tensor) -> torch.Tensor:
@@ -156,8 +214,10 @@ def _dead(out: torch.Tensor) -> torch.Tensor:
 def dead_units(model: nn.Module, x: torch.Tensor) -> pd.DataFrame:
     """Per ReLU layer of ``model``: units (features or channels) never active on the images ``x``."""
     names = {id(m): n for n, m in model.named_modules()}
-    rows = [{"layer": f"{names[id(l)]} ({type(l).__name__})", "units": out.shape[1], "dead": int(_dead(out).sum())}
-            for l, _, out in _relu_inputs_outputs(model, x)]
+    rows = [
+        {"layer": f"{names[id(layer)]} ({type(layer).__name__})", "units": out.shape[1], "dead": int(_dead(out).sum())}
+        for layer, _, out in _relu_inputs_outputs(model, x)
+    ]
     df = pd.DataFrame(rows)
     return df.assign(dead_share=df["dead"] / df["units"])
 
@@ -168,21 +228,29 @@ def revive_dead_units(model: nn.Module, x: torch.Tensor) -> int:
     weights (Kaiming-uniform with a=sqrt(5), PyTorch's default, over the unit's own fan-in) and a bias that makes it
     active on half of ``x``. Returns how many."""
     n = 0
-    for l, inp, out in _relu_inputs_outputs(model, x):
+    for layer, inp, out in _relu_inputs_outputs(model, x):
         idx = _dead(out).nonzero().flatten()
         if len(idx) == 0:
             continue
-        transposed = isinstance(l, nn.ConvTranspose2d)  # its weight is (in, out, k, k)
-        shape = (l.weight.shape[0], len(idx), *l.weight.shape[2:]) if transposed else (len(idx), *l.weight.shape[1:])
-        w = torch.empty(shape, device=l.weight.device, dtype=l.weight.dtype)
+        transposed = isinstance(layer, nn.ConvTranspose2d)  # its weight is (in, out, k, k)
+        shape = (
+            (layer.weight.shape[0], len(idx), *layer.weight.shape[2:])
+            if transposed
+            else (len(idx), *layer.weight.shape[1:])
+        )
+        w = torch.empty(shape, device=layer.weight.device, dtype=layer.weight.dtype)
         nn.init.kaiming_uniform_(w.transpose(0, 1) if transposed else w, a=math.sqrt(5))
         if transposed:
-            pre = F.conv_transpose2d(inp, w, None, l.stride, l.padding, l.output_padding)
-            l.weight[:, idx] = w
+            pre = F.conv_transpose2d(inp, w, None, layer.stride, layer.padding, layer.output_padding)
+            layer.weight[:, idx] = w
         else:
-            pre = F.linear(inp, w) if isinstance(l, nn.Linear) else F.conv2d(inp, w, None, l.stride, l.padding)
-            l.weight[idx] = w
-        l.bias[idx] = -pre.transpose(0, 1).reshape(len(idx), -1).median(dim=1).values
+            pre = (
+                F.linear(inp, w)
+                if isinstance(layer, nn.Linear)
+                else F.conv2d(inp, w, None, layer.stride, layer.padding)
+            )
+            layer.weight[idx] = w
+        layer.bias[idx] = -pre.transpose(0, 1).reshape(len(idx), -1).median(dim=1).values
         n += len(idx)
     return n
 
@@ -200,16 +268,38 @@ class _Eval:
         return self.fn()
 
 
-def fit_autoencoder(model, train_x, val_x=None, *, epochs, lr, batch_size=256, weight_decay=1e-5, corrupt=None,
-                    seed=0, device=None, progress=True, schedule=None, checkpoint=None, callback=None, revive=None,
-                    revive_images=4096, validate="every", amp=False, loss="mse", desc="autoencoder"):
+def fit_autoencoder(
+    model,
+    train_x,
+    val_x=None,
+    *,
+    epochs,
+    lr,
+    batch_size=256,
+    weight_decay=1e-5,
+    corrupt=None,
+    seed=0,
+    device=None,
+    progress=True,
+    schedule=None,
+    checkpoint=None,
+    callback=None,
+    revive=None,
+    revive_images=4096,
+    validate="every",
+    amp=False,
+    loss="mse",
+    desc="autoencoder",
+):
     """Train ``model`` to reconstruct ``train_x``; ``corrupt(batch)`` (optional) is applied
     to each input batch while the target stays clean (a denoising autoencoder). ``loss``: what is minimised,
-    ``"mse"`` (the seed's) or ``"bce"`` (binary cross-entropy, the pixels read as Bernoulli probabilities); either
+    ``"mse"`` (the homework report's) or ``"bce"`` (binary cross-entropy, the pixels read as Bernoulli probabilities);
+    either
     way the model is scored by MSE.
 
     Returns a DataFrame per epoch: ``epoch, train_mse, val_mse, lr, seconds, diverged`` (with ``"bce"`` also
-    ``train_loss``, the epoch's mean cross-entropy). ``train_mse`` is the mean training MSE over the epoch; ``val_mse`` compares
+    ``train_loss``, the epoch's mean cross-entropy). ``train_mse`` is the mean training MSE over the epoch; ``val_mse``
+    compares
     ``model(corrupt(val_x))`` (same corruption, fixed seed) with ``val_x``. ``callback(epoch, model)``
     runs after every epoch (e.g. to keep snapshots). With ``revive`` (a share of the epochs, e.g. 0.5), after each
     of the first ``revive * epochs`` epochs the ReLU units never active on the first ``revive_images`` training
@@ -261,11 +351,24 @@ def fit_autoencoder(model, train_x, val_x=None, *, epochs, lr, batch_size=256, w
     def evaluate():
         return {} if val_x is None else {"val_mse": reconstruction_mse(model, val_in, vx, device=dev)}
 
-    hist = _fit(model, len(x), batch_loss, _Eval(evaluate, ["val_mse"] if val_x is not None else [],
-                                                 only_epoch=epochs if validate == "last" else None),
-                epochs=epochs, lr=lr, batch_size=batch_size, weight_decay=weight_decay, seed=seed, device=dev,
-                progress=progress, schedule=schedule, param_groups=None, checkpoint=checkpoint, desc=desc,
-                callback=after_epoch)
+    hist = _fit(
+        model,
+        len(x),
+        batch_loss,
+        _Eval(evaluate, ["val_mse"] if val_x is not None else [], only_epoch=epochs if validate == "last" else None),
+        epochs=epochs,
+        lr=lr,
+        batch_size=batch_size,
+        weight_decay=weight_decay,
+        seed=seed,
+        device=dev,
+        progress=progress,
+        schedule=schedule,
+        param_groups=None,
+        checkpoint=checkpoint,
+        desc=desc,
+        callback=after_epoch,
+    )
     if revive:  # epochs done before a resume are not known here: NaN
         hist["revived"] = [revived.get(e, 0 if e > last_revive else float("nan")) for e in hist["epoch"]]
     if loss == "mse":
@@ -282,9 +385,28 @@ def accuracy_and_loss(model, x, y, *, device=None, batch_size=2048):
     return F.cross_entropy(logits, y).item(), (logits.argmax(1) == y).float().mean().item()
 
 
-def fit_classifier(model, train_x, train_y, val_x=None, val_y=None, *, epochs, lr, batch_size=256,
-                   weight_decay=0.0, augment=None, seed=0, device=None, progress=True, schedule=None,
-                   param_groups=None, checkpoint=None, label_smoothing=0.0, keep_best="val_acc", desc="classifier"):
+def fit_classifier(
+    model,
+    train_x,
+    train_y,
+    val_x=None,
+    val_y=None,
+    *,
+    epochs,
+    lr,
+    batch_size=256,
+    weight_decay=0.0,
+    augment=None,
+    seed=0,
+    device=None,
+    progress=True,
+    schedule=None,
+    param_groups=None,
+    checkpoint=None,
+    label_smoothing=0.0,
+    keep_best="val_acc",
+    desc="classifier",
+):
     """Train ``model`` (logits out) with cross-entropy; ``augment(batch)`` is applied to training inputs.
 
     Returns a DataFrame per epoch: ``epoch, train_loss, train_acc, val_loss, val_acc, lr, seconds, diverged``
@@ -311,7 +433,21 @@ def fit_classifier(model, train_x, train_y, val_x=None, val_y=None, *, epochs, l
         loss, acc = accuracy_and_loss(model, val_x, val_y, device=dev)
         return {"val_loss": loss, "val_acc": acc}
 
-    return _fit(model, len(x), batch_loss, _Eval(evaluate, ["val_loss", "val_acc"] if val_x is not None else []),
-                epochs=epochs, lr=lr, batch_size=batch_size, weight_decay=weight_decay, seed=seed, device=dev,
-                progress=progress, schedule=schedule, param_groups=param_groups, checkpoint=checkpoint, desc=desc,
-                keep_best=keep_best if val_x is not None else None)
+    return _fit(
+        model,
+        len(x),
+        batch_loss,
+        _Eval(evaluate, ["val_loss", "val_acc"] if val_x is not None else []),
+        epochs=epochs,
+        lr=lr,
+        batch_size=batch_size,
+        weight_decay=weight_decay,
+        seed=seed,
+        device=dev,
+        progress=progress,
+        schedule=schedule,
+        param_groups=param_groups,
+        checkpoint=checkpoint,
+        desc=desc,
+        keep_best=keep_best if val_x is not None else None,
+    )

@@ -1,4 +1,5 @@
 """Small utilities: device choice, seeding, validation, JSON/CSV caching."""
+
 from __future__ import annotations
 
 import hashlib
@@ -21,8 +22,8 @@ def device(prefer: str | None = None) -> torch.device:
 
 
 def to_device(model: torch.nn.Module, dev) -> torch.nn.Module:
-    """Move ``model`` to ``dev`` with its convolution weights in channels-last layout (1.1-1.6x faster
-    training of the seed's small conv nets on this CPU; ``benchmarks/channels_last.py`` prints the ratios)."""
+    """Move ``model`` to ``dev`` with its convolution weights in channels-last layout (faster training of these small
+    conv nets on the CPU: ``benchmarks/channels_last.py``, see benchmarks/README.md)."""
     return model.to(torch.device(dev), memory_format=torch.channels_last)
 
 
@@ -111,17 +112,21 @@ def dask_client():
         import dask
         import distributed
     except ImportError as err:
-        raise ImportError(f"backend='dask' needs the packages dask and distributed, which are not installed "
-                          f"({err}); install them with `pip install -r requirements.txt`") from err
+        raise ImportError(
+            f"backend='dask' needs the packages dask and distributed, which are not installed "
+            f"({err}); install them with `pip install -r requirements.txt`"
+        ) from err
     try:
         return distributed.get_client(), False
     except ValueError:
         pass
     address = dask.config.get("scheduler-address", None)
     if not address:
-        raise RuntimeError("backend='dask' needs a running Dask cluster: create a client first "
-                           "(`from dask.distributed import Client; Client('tcp://HOST:8786')`) or set "
-                           "DASK_SCHEDULER_ADDRESS=tcp://HOST:8786 (README, 'Running on a cluster')")
+        raise RuntimeError(
+            "backend='dask' needs a running Dask cluster: create a client first "
+            "(`from dask.distributed import Client; Client('tcp://HOST:8786')`) or set "
+            "DASK_SCHEDULER_ADDRESS=tcp://HOST:8786 (README, 'Running on a cluster')"
+        )
     return distributed.Client(address, set_as_default=False), True
 
 
@@ -202,6 +207,7 @@ def atomic_write(path, write) -> Path:
 def save_npz(path, arrays: dict) -> Path:
     """``numpy.savez_compressed`` of ``arrays`` (name -> numpy array) without pickles, through :func:`atomic_write`
     (numpy dates every member 1980-01-01, so the same arrays give the same bytes)."""
+
     def write(tmp):
         with open(tmp, "wb") as f:  # a file object: given a path, numpy would add ".npz" to the temporary name
             np.savez_compressed(f, allow_pickle=False, **arrays)
@@ -222,9 +228,11 @@ def read_torch_file(path, *, map_location="cpu", weights_only=True, what="file",
         raise
     except Exception as err:  # torch's unpicklers raise anything from EOFError to IndexError on a bad file
         size = Path(path).stat().st_size if Path(path).is_file() else 0
-        raise CorruptFileError(f"{path} is not a readable {what} ({size:,} bytes; {type(err).__name__}: "
-                               f"{str(err).splitlines()[0] if str(err) else 'no detail'}): it is truncated, empty or "
-                               f"not one of ours; {fix}") from err
+        raise CorruptFileError(
+            f"{path} is not a readable {what} ({size:,} bytes; {type(err).__name__}: "
+            f"{str(err).splitlines()[0] if str(err) else 'no detail'}): it is truncated, empty or "
+            f"not one of ours; {fix}"
+        ) from err
 
 
 def load_checkpoint(path, *, map_location="cpu"):

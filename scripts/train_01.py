@@ -10,6 +10,7 @@ For a machine that has a GPU but no Jupyter or papermill (the committed full-pro
 trained this way on one, see the README): copy the results folder back, then run notebook 01 as usual
 (`python -m helpers.report --profile full --only 01`); it finds every run under its key and trains nothing.
 """
+
 import argparse
 import sys
 import time
@@ -26,31 +27,69 @@ def main(argv=None):
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     ap.add_argument("--profile", default="full", choices=profiles.PROFILES)
     ap.add_argument("--results", default=None, help="results folder (default: the profile's, as the notebook's)")
-    ap.add_argument("--n-jobs", type=int, default=None, help="parallel folds (default: as the notebook, one per core up to 8)")
+    ap.add_argument(
+        "--n-jobs", type=int, default=None, help="parallel folds (default: as the notebook, one per core up to 8)"
+    )
     ap.add_argument("--root", default=None, help="MNIST root (default: $MNIST_ROOT, else data/)")
-    ap.add_argument("--learning-rates", type=float, nargs="+", default=None, help="grid of peak rates (default: the profile's)")
-    ap.add_argument("--latent-dims", type=int, nargs="+", default=None, help="grid of latent sizes (default: the profile's)")
+    ap.add_argument(
+        "--learning-rates", type=float, nargs="+", default=None, help="grid of peak rates (default: the profile's)"
+    )
+    ap.add_argument(
+        "--latent-dims", type=int, nargs="+", default=None, help="grid of latent sizes (default: the profile's)"
+    )
     ap.add_argument("--rungs", type=int, nargs="+", default=None, help="epochs of each rung (default: the profile's)")
     a = ap.parse_args(argv)
     repo = Path(__file__).resolve().parents[1]
-    given = {"results_dir": a.results or repo / ("results" if a.profile == "full" else "build/quick/results"),
-             "figures_dir": repo / ("figures" if a.profile == "full" else "build/quick/figures"),
-             "learning_rates": a.learning_rates, "latent_dims": a.latent_dims, "rungs": a.rungs}
+    given = {
+        "results_dir": a.results or repo / ("results" if a.profile == "full" else "build/quick/results"),
+        "figures_dir": repo / ("figures" if a.profile == "full" else "build/quick/figures"),
+        "learning_rates": a.learning_rates,
+        "latent_dims": a.latent_dims,
+        "rungs": a.rungs,
+    }
     S = profiles.setup(a.profile, profiles.AUTOENCODER, given)
     n_jobs, revive, t0 = a.n_jobs or min(cpu_count(), 8), S.revive or None, time.time()
     x_train, _, x_test, _ = load_train_test(a.root, S.train_subset)
-    cv = search.halving_search_cv(x_train, {"lr": S.learning_rates, "latent_dim": S.latent_dims}, results_dir=S.results_dir,
-                                  rungs=S.rungs, factor=S.factor, n_folds=S.n_folds, batch_size=S.batch_size, revive=revive,
-                                  channels=S.channels, hidden=S.hidden, loss=S.loss, seed=S.seed, n_jobs=n_jobs, device=S.device)
+    cv = search.halving_search_cv(
+        x_train,
+        {"lr": S.learning_rates, "latent_dim": S.latent_dims},
+        results_dir=S.results_dir,
+        rungs=S.rungs,
+        factor=S.factor,
+        n_folds=S.n_folds,
+        batch_size=S.batch_size,
+        revive=revive,
+        channels=S.channels,
+        hidden=S.hidden,
+        loss=S.loss,
+        seed=S.seed,
+        n_jobs=n_jobs,
+        device=S.device,
+    )
     print(cv.describe())
     print(cv.describe_best())
     best = cv.best
     finals = autoencoder.load_or_train_final_models(
-        S.results_dir, x_train, x_test, pick_dim=best["latent_dim"], compare_dim=S.compare_latent_dim or None, lr=best["lr"],
-        epochs=int(cv.rungs["epochs"].iloc[-1]), batch_size=S.batch_size, revive=revive, channels=S.channels, hidden=S.hidden,
-        loss=S.loss, seed=S.seed, device=S.device, n_jobs=n_jobs, progress=False)
-    comparison = autoencoder.compare_final_models(finals, x_train, x_test, pick_dim=best["latent_dim"], revive=revive,
-                                                  seed=S.seed, device=S.device)
+        S.results_dir,
+        x_train,
+        x_test,
+        pick_dim=best["latent_dim"],
+        compare_dim=S.compare_latent_dim or None,
+        lr=best["lr"],
+        epochs=int(cv.rungs["epochs"].iloc[-1]),
+        batch_size=S.batch_size,
+        revive=revive,
+        channels=S.channels,
+        hidden=S.hidden,
+        loss=S.loss,
+        seed=S.seed,
+        device=S.device,
+        n_jobs=n_jobs,
+        progress=False,
+    )
+    comparison = autoencoder.compare_final_models(
+        finals, x_train, x_test, pick_dim=best["latent_dim"], revive=revive, seed=S.seed, device=S.device
+    )
     print(comparison.to_string())
     print(f"search and final models: {time.time() - t0:.0f} s on {S.device}; results in {S.results_dir}")
 

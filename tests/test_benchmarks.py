@@ -1,4 +1,7 @@
-"""The benchmarks the README quotes run as documented and print their figures (tiny settings; no timing asserted)."""
+"""Each benchmark runs as documented (tiny settings) and saves a record whose figures agree with each other; the
+committed benchmarks/README.md is what `python benchmarks/records.py` makes of the committed records."""
+
+import json
 import subprocess
 import sys
 
@@ -7,45 +10,97 @@ import pytest
 from helpers.report import REPO
 
 
-@pytest.mark.parametrize("args, expect", [
-    (["benchmarks/denormals.py", "--epochs", "2", "--images", "1200"], ["flush denormals", "ratio of totals (off / on)"]),
-    (["benchmarks/scoring.py", "--images", "300", "--repeats", "1", "--threads", "1"],
-     ["plain SmallCNN, batch 2048", "classifier_outputs (fused, channels-last)", "speed-up:", "largest feature difference"]),
-    (["benchmarks/channels_last.py", "--steps", "2", "--repeats", "1", "--threads", "1"], ["channels"]),
-    (["benchmarks/gan_step.py", "--steps", "2", "--repeats", "1", "--batches", "32", "64", "--threads", "1", "--bf16", "on"],
-     ["|      bf16 |", "|      fp32 |", "ratio"]),
-    (["benchmarks/gan_step.py", "--steps", "2", "--repeats", "1", "--batches", "32", "--threads", "1", "--bf16", "off"],
-     ["|      fp32 |", "bf16 rows skipped (--bf16 off;"]),
-    (["benchmarks/autoencoder_widths.py", "--widths", "8,16,32:64", "4,8,8:16", "--fold-epochs", "1", "--final-epochs", "1",
-      "--images", "600", "--bf16", "off"], ["fold cost: 6 folds of 500 images", "(4, 8, 8) |     16 |   no |", "of 6",
-                                             "final model: d = 10, 1 epochs", "test MSE", "bf16 rows skipped (--bf16 off;"]),
-    (["benchmarks/autoencoder_widths.py", "--widths", "4,8,8:16", "--fold-epochs", "1", "--final-epochs", "1",
-      "--images", "600", "--bf16", "on"], ["(4, 8, 8) |     16 |   no |", "(4, 8, 8) |     16 |  yes |", "test MSE"]),
-    (["benchmarks/autoencoder_widths.py", "--widths", "4,8,8:16", "--fold-epochs", "1", "--final-epochs", "1",
-      "--images", "600", "--bf16", "off", "--loss", "mse", "bce"], ["(4, 8, 8) |     16 |   no |  mse |",
-                                                                     "(4, 8, 8) |     16 |   no |  bce |", "test MSE"]),
-    (["benchmarks/warm_restarts.py", "--rungs", "1", "2", "--latent-dims", "4", "--images", "600"],
-     ["fold 0 of 6 (500 / 100 images)", "val @  1 ep | val @  2 ep", "  4 | one-cycle |", "  4 |  restarts |"]),
-    (["benchmarks/warm_restarts.py", "--rungs", "1", "2", "--latent-dims", "2", "4", "--lr", "0.001", "--ways", "one-cycle",
-      "--images", "600"], ["lr 0.001,", "  2 | one-cycle |", "  4 | one-cycle |"]),
-])
-def test_benchmark_prints_its_table(args, expect):
-    out = subprocess.run([sys.executable, *args], cwd=REPO, capture_output=True, text=True, timeout=300)
+def _run(args, tmp_path):
+    out = subprocess.run(
+        [sys.executable, *args, "--out", str(tmp_path)], cwd=REPO, capture_output=True, text=True, timeout=300
+    )
     assert out.returncode == 0, out.stderr[-2000:]
-    assert all(e in out.stdout for e in expect), out.stdout
+    (path,) = tmp_path.glob("*.json")
+    record = json.loads(path.read_text())
+    assert record["command"].startswith(f"python {args[0]}") and record["machine"]["cores"] >= 1
+    assert all(len(row) == len(record["columns"]) for row in record["rows"])
+    return record
+
+
+def _ratio(text: str) -> float:
+    return float(text.rstrip("x"))
+
+
+@pytest.mark.slow
+def test_scoring_record_ratio_is_the_ratio_of_its_times(tmp_path):
+    r = _run(["benchmarks/scoring.py", "--images", "300", "--repeats", "1", "--threads", "1"], tmp_path)
+    (_, plain, plain_ips), (_, ours, ours_ips) = r["rows"]
+    assert plain > 0 and ours > 0 and plain_ips == round(300 / plain)
+    assert r["summary"].startswith(f"{plain / ours:.2f}x")
+
+
+@pytest.mark.slow
+def test_channels_last_record_has_both_layouts_per_model(tmp_path):
+    r = _run(["benchmarks/channels_last.py", "--steps", "2", "--repeats", "1", "--threads", "1"], tmp_path)
+    assert [row[0] for row in r["rows"]] == ["autoencoder (d=10)", "encoder classifier"]
+    for _, _, nchw, cl, ratio in r["rows"]:
+        assert _ratio(ratio) == pytest.approx(cl / nchw, abs=0.01)
+
+
+@pytest.mark.slow
+def test_gan_step_record_times_bf16_only_where_asked_or_native(tmp_path):
+    from helpers.gan import bf16_is_fast
+
+    args = ["benchmarks/gan_step.py", "--steps", "2", "--repeats", "1", "--batches", "32", "64", "--threads", "1"]
+    r = _run(args, tmp_path)
+    precisions = {row[1] for row in r["rows"]}
+    assert precisions == ({"fp32", "bf16"} if bf16_is_fast("cpu") else {"fp32"})
+    assert r["rows"][0][:2] == [32, "fp32"] and r["rows"][0][3] == "1.00x"  # the reference row
+
+
+@pytest.mark.slow
+def test_denormals_record_trains_both_ways_to_the_same_loss(tmp_path):
+    r = _run(["benchmarks/denormals.py", "--epochs", "2", "--images", "1200"], tmp_path)
+    (off, *_, mse_off), (on, *_, mse_on) = r["rows"]
+    assert (off, on) == ("False", "True") and mse_off == pytest.approx(mse_on, rel=0.05)
+
+
+@pytest.mark.slow
+def test_autoencoder_widths_record_has_a_row_per_width_and_loss(tmp_path):
+    args = ["benchmarks/autoencoder_widths.py", "--widths", "8,16,32:64", "4,8,8:16", "--fold-epochs", "1"]
+    args += ["--final-epochs", "1", "--images", "600", "--bf16", "off", "--loss", "mse", "bce"]
+    r = _run(args, tmp_path)
+    assert [(row[0], row[1], row[3]) for row in r["rows"]] == [
+        ("(8, 16, 32)", 64, "mse"), ("(8, 16, 32)", 64, "bce"), ("(4, 8, 8)", 16, "mse"), ("(4, 8, 8)", 16, "bce")
+    ]
+    assert all(0 < row[-1] < 1 for row in r["rows"])  # every width's final model was scored
+
+
+@pytest.mark.slow
+def test_warm_restarts_record_scores_every_rung(tmp_path):
+    r = _run(["benchmarks/warm_restarts.py", "--rungs", "1", "2", "--latent-dims", "4", "--images", "600"], tmp_path)
+    assert r["columns"] == ["d", "how", "val MSE @ 1 ep", "val MSE @ 2 ep", "seconds"]
+    assert [row[1] for row in r["rows"]] == ["one-cycle", "restarts"]
 
 
 def test_warm_restarts_benchmark_names_a_bad_fold():
-    out = subprocess.run([sys.executable, "benchmarks/warm_restarts.py", "--fold", "6", "--images", "600"], cwd=REPO,
-                         capture_output=True, text=True, timeout=300)
+    out = subprocess.run(
+        [sys.executable, "benchmarks/warm_restarts.py", "--fold", "6", "--images", "600"],
+        cwd=REPO,
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
     assert out.returncode == 2 and "--fold must be one of 0 ... 5, got 6" in out.stderr
 
 
-def test_gan_benchmark_times_bf16_by_default_only_where_it_is_native():
-    from helpers.gan import bf16_is_fast
-
-    out = subprocess.run([sys.executable, "benchmarks/gan_step.py", "--steps", "2", "--repeats", "1", "--batches", "32",
-                          "--threads", "1"], cwd=REPO, capture_output=True, text=True, timeout=300)
-    assert out.returncode == 0, out.stderr[-2000:]
-    assert ("|      bf16 |" in out.stdout) == bf16_is_fast("cpu")
-    assert ("bf16 rows skipped (--bf16 auto: emulated here" in out.stdout) == (not bf16_is_fast("cpu"))
+def test_benchmarks_readme_is_generated_from_the_committed_records(tmp_path):
+    out = subprocess.run([sys.executable, "benchmarks/records.py", "--check"], cwd=REPO, capture_output=True, text=True)
+    assert out.returncode == 0, out.stderr
+    # a new record changes the page, and --check says the committed page is stale
+    results = tmp_path / "results"
+    results.mkdir()
+    for p in (REPO / "benchmarks" / "results").glob("*.json"):
+        (results / p.name).write_text(p.read_text())
+    record = json.loads(next(results.glob("scoring-*.json")).read_text())
+    (results / "scoring-29990101T000000.json").write_text(json.dumps({**record, "date": "2999-01-01T00:00:00+00:00"}))
+    readme = tmp_path / "README.md"
+    readme.write_text((REPO / "benchmarks" / "README.md").read_text())
+    args = [sys.executable, "benchmarks/records.py", "--results", str(results), "--readme", str(readme)]
+    assert subprocess.run([*args, "--check"], cwd=REPO, capture_output=True).returncode == 1
+    assert subprocess.run(args, cwd=REPO).returncode == 0 and "2999-01-01" in readme.read_text()

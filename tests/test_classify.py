@@ -49,8 +49,9 @@ def test_fit_classifier_learns(mnist_train, mnist_test):
     x, y = mnist_train
     seed_everything(0)
     clf = EncoderClassifier(10, hidden=0)
-    hist = fit_classifier(clf, x[:3000], y[:3000], x[3000:3500], y[3000:3500], epochs=3, lr=3e-3, seed=0,
-                          device="cpu", progress=False)
+    hist = fit_classifier(
+        clf, x[:3000], y[:3000], x[3000:3500], y[3000:3500], epochs=3, lr=3e-3, seed=0, device="cpu", progress=False
+    )
     assert {"train_loss", "train_acc", "val_loss", "val_acc"} <= set(hist.columns)
     assert hist["val_acc"].iloc[-1] > 0.7
 
@@ -66,8 +67,20 @@ def test_balanced_label_subsets(mnist_train):
 def test_label_efficiency_rows(mnist_train, mnist_test):
     x, y = mnist_train
     xt, yt = mnist_test
-    df = label_efficiency(Autoencoder(4), x[:2000], y[:2000], xt[:200], yt[:200], sizes=(100, 2000), seeds=(0, 1),
-                          seeds_large=(0,), large_from=1000, min_steps=3, epochs=1, device="cpu")
+    df = label_efficiency(
+        Autoencoder(4),
+        x[:2000],
+        y[:2000],
+        xt[:200],
+        yt[:200],
+        sizes=(100, 2000),
+        seeds=(0, 1),
+        seeds_large=(0,),
+        large_from=1000,
+        min_steps=3,
+        epochs=1,
+        device="cpu",
+    )
     assert len(df) == (2 + 1) * 2
     assert set(df["init"]) == {"pretrained", "scratch"}
     assert df.loc[df.labels == 100, "seed"].nunique() == 2
@@ -86,16 +99,22 @@ def test_saved_classifier_contract(tmp_path):
 
 def test_classifier_length_mismatch():
     with pytest.raises(ValueError, match="length"):
-        fit_classifier(EncoderClassifier(10, hidden=0), torch.rand(5, 1, 28, 28), torch.zeros(4, dtype=torch.long),
-                       epochs=1, lr=1e-3)
+        fit_classifier(
+            EncoderClassifier(10, hidden=0),
+            torch.rand(5, 1, 28, 28),
+            torch.zeros(4, dtype=torch.long),
+            epochs=1,
+            lr=1e-3,
+        )
 
 
 def test_keep_best_restores_best_epoch(mnist_train):
     x, y = mnist_train
     seed_everything(0)
     clf = EncoderClassifier(10, hidden=0)
-    hist = fit_classifier(clf, x[:1000], y[:1000], x[1000:1300], y[1000:1300], epochs=4, lr=3e-3, seed=0,
-                          device="cpu", progress=False)
+    hist = fit_classifier(
+        clf, x[:1000], y[:1000], x[1000:1300], y[1000:1300], epochs=4, lr=3e-3, seed=0, device="cpu", progress=False
+    )
     assert hist["best"].sum() == 1
     best_acc = hist.loc[hist["best"], "val_acc"].item()
     assert best_acc == hist["val_acc"].max()
@@ -137,7 +156,9 @@ def test_load_or_train_classifier_caches_per_method_seed_and_autoencoder(tmp_pat
     a, b = make_classifier("finetuned", ae, 16, 0), make_classifier("finetuned", ae, 16, 1)
     assert not torch.equal(a.head[1].weight, b.head[1].weight)
     assert torch.equal(a.head[1].weight, make_classifier("finetuned", ae, 16, 0).head[1].weight)
-    assert count_parameters(make_classifier("latent10_scratch", ae, 16, 0)) == count_parameters(EncoderClassifier(10, hidden=0))
+    assert count_parameters(make_classifier("latent10_scratch", ae, 16, 0)) == count_parameters(
+        EncoderClassifier(10, hidden=0)
+    )
     with pytest.raises(ValueError, match="method"):
         make_classifier("nope", ae, 16, 0)
 
@@ -152,7 +173,9 @@ def test_classifiers_follow_the_autoencoders_widths(tmp_path):
         assert torch.equal(a, b)
     scratch = make_classifier("latent10_scratch", ae, 16, 0)  # the same encoder, from random weights
     assert [p.shape for p in scratch.encoder.parameters()] == [p.shape for p in ae.encoder.parameters()]
-    plain = classifier_from_autoencoder(None, hidden=16, latent_dim=10, widths=encoder_widths(ae))  # label efficiency's baseline
+    plain = classifier_from_autoencoder(
+        None, hidden=16, latent_dim=10, widths=encoder_widths(ae)
+    )  # label efficiency's baseline
     assert [p.shape for p in plain.encoder.parameters()] == [p.shape for p in ae.encoder.parameters()]
     save_model(clf, tmp_path / "c.pt")
     again = load_model(tmp_path / "c.pt")

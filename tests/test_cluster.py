@@ -1,4 +1,5 @@
 """The grid search on a Dask cluster: the documented calls, the results of the default backend, a lost worker."""
+
 import os
 import signal
 import socket
@@ -15,6 +16,8 @@ from helpers.profiles import AUTOENCODER
 from helpers.report import REPO
 from helpers.search import grid_search_cv
 from helpers.utils import dask_client, task_threads
+
+pytestmark = pytest.mark.slow  # a Dask cluster / whole trainings
 
 GRID = {"lr": [1e-3, 3e-3], "latent_dim": [2, 4]}
 KW = dict(n_folds=3, epochs=1, batch_size=64, seed=0, progress=False, device="cpu")
@@ -92,19 +95,45 @@ def test_readme_commands_scheduler_workers_and_notebook_parameter(tmp_path):
     address = f"tcp://127.0.0.1:{port}"
     dask_cli = os.path.join(os.path.dirname(sys.executable), "dask")  # the venv's `dask` command
     quiet = dict(stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, start_new_session=True)
-    procs = [subprocess.Popen([dask_cli, "scheduler", "--host", "127.0.0.1", "--port", str(port),
-                               "--dashboard-address", ":0"], **quiet)]
+    procs = [
+        subprocess.Popen(
+            [dask_cli, "scheduler", "--host", "127.0.0.1", "--port", str(port), "--dashboard-address", ":0"], **quiet
+        )
+    ]
     try:
-        procs.append(subprocess.Popen([dask_cli, "worker", address, "--nworkers", "2", "--nthreads", "1",
-                                       "--no-dashboard"], **quiet))
+        procs.append(
+            subprocess.Popen(
+                [dask_cli, "worker", address, "--nworkers", "2", "--nthreads", "1", "--no-dashboard"], **quiet
+            )
+        )
         with distributed.Client(address, timeout=60) as probe:
             probe.wait_for_workers(2, timeout=60)
         results = tmp_path / "results"
-        out = subprocess.run([sys.executable, "-m", "helpers.report", "--profile", "quick", "--only", "01",
-                              "-p", "backend", "dask", "-p", "results_dir", str(results),
-                              "-p", "figures_dir", str(tmp_path / "figures")],
-                             cwd=REPO, env={**os.environ, "DASK_SCHEDULER_ADDRESS": address},
-                             capture_output=True, text=True, timeout=900)
+        out = subprocess.run(
+            [
+                sys.executable,
+                "-m",
+                "helpers.report",
+                "--profile",
+                "quick",
+                "--only",
+                "01",
+                "-p",
+                "backend",
+                "dask",
+                "-p",
+                "results_dir",
+                str(results),
+                "-p",
+                "figures_dir",
+                str(tmp_path / "figures"),
+            ],
+            cwd=REPO,
+            env={**os.environ, "DASK_SCHEDULER_ADDRESS": address},
+            capture_output=True,
+            text=True,
+            timeout=900,
+        )
         assert out.returncode == 0, out.stdout[-2000:] + out.stderr[-2000:]
         folds = pd.read_csv(results / "cv_folds.csv")
         q = AUTOENCODER["quick"]

@@ -9,8 +9,16 @@ def batch(mnist_test):
     return mnist_test[0][:64]
 
 
-@pytest.mark.parametrize("c", [GaussianNoise(0.3), GaussianNoise((0.1, 0.5)), SaltPepper(0.2), RandomRotation(30),
-                               Compose(GaussianNoise(0.2), RandomRotation(15))])
+@pytest.mark.parametrize(
+    "c",
+    [
+        GaussianNoise(0.3),
+        GaussianNoise((0.1, 0.5)),
+        SaltPepper(0.2),
+        RandomRotation(30),
+        Compose(GaussianNoise(0.2), RandomRotation(15)),
+    ],
+)
 def test_range_shape_determinism(batch, c):
     out = c(batch)
     assert out.shape == batch.shape and out.dtype == batch.dtype

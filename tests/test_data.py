@@ -4,8 +4,16 @@ import numpy as np
 import pytest
 import torch
 
-from helpers.data import (SHA256, MNISTDataError, balanced_subset, batch_indices, cv_folds, load_mnist,
-                          resolve_root, train_val_split)
+from helpers.data import (
+    SHA256,
+    MNISTDataError,
+    balanced_subset,
+    batch_indices,
+    cv_folds,
+    load_mnist,
+    resolve_root,
+    train_val_split,
+)
 
 
 def test_train_shapes_range_labels(mnist_train):
@@ -135,8 +143,9 @@ def test_default_root_is_the_repository_data_folder_from_any_directory(tmp_path)
     assert DEFAULT_ROOT == REPO / "data"
     env = {k: v for k, v in os.environ.items() if k != "MNIST_ROOT"}
     code = "from helpers.data import raw_folder; print(raw_folder(None))"
-    out = subprocess.run([sys.executable, "-c", code], cwd=REPO / "notebooks", env=env, capture_output=True,
-                         text=True, check=True)
+    out = subprocess.run(
+        [sys.executable, "-c", code], cwd=REPO / "notebooks", env=env, capture_output=True, text=True, check=True
+    )
     assert out.stdout.strip() == str(REPO / "data" / "MNIST" / "raw")
     # and git ignores data downloaded there or anywhere else in the tree
     for rel in ("data/MNIST/raw/x", "notebooks/data/MNIST/raw/x"):

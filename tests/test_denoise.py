@@ -4,7 +4,9 @@ from helpers.corruption import Compose, GaussianNoise, RandomRotation, corrupt_f
 from helpers.denoise import load_or_train_denoiser, load_progress, progress_path
 from helpers.models import Autoencoder, load_model
 
-TINY = dict(latent_dim=4, channels=(2, 4, 4), hidden=8, epochs=2, lr=5e-3, batch_size=32, seed=0, device="cpu", progress=False)
+TINY = dict(
+    latent_dim=4, channels=(2, 4, 4), hidden=8, epochs=2, lr=5e-3, batch_size=32, seed=0, device="cpu", progress=False
+)
 
 
 def test_denoiser_cached_per_corruption_and_contract(tmp_path, mnist_test):
@@ -17,7 +19,9 @@ def test_denoiser_cached_per_corruption_and_contract(tmp_path, mnist_test):
     assert not loaded and len(hist) == 2 and {"train_mse", "val_mse"} <= set(hist.columns)
     snaps = load_progress(path)
     assert sorted(snaps) == [1, 2] and snaps[2].shape == snap.shape and snaps[2].dtype == torch.float32
-    assert progress_path(path).suffix == ".npz" and torch.allclose(snaps[2], model.eval()(snap), atol=1e-6)  # the last epoch's outputs
+    assert progress_path(path).suffix == ".npz" and torch.allclose(
+        snaps[2], model.eval()(snap), atol=1e-6
+    )  # the last epoch's outputs
     assert load_progress(tmp_path / "never_trained.pt") == {}
 
     # same settings: loaded, not retrained; the saved file meets the contract
@@ -47,8 +51,10 @@ def test_denoisers_side_by_side_take_their_own_keywords(tmp_path, mnist_test):
     x_tr, x_va = x[:64], x[64:]
     noise = Compose(GaussianNoise(0.3))
     snap = x_va[:3]
-    jobs = {"with snapshots": (tmp_path / "a.pt", noise, {"snapshot_batch": snap}),
-            "plain": (tmp_path / "b.pt", Compose(GaussianNoise(0.1)))}
+    jobs = {
+        "with snapshots": (tmp_path / "a.pt", noise, {"snapshot_batch": snap}),
+        "plain": (tmp_path / "b.pt", Compose(GaussianNoise(0.1))),
+    }
     fits = load_or_train_denoisers(jobs, x_tr, x_va, n_jobs=2, **TINY)
     assert list(fits) == list(jobs) and all(not loaded for _, _, loaded in fits.values())
     assert sorted(load_progress(tmp_path / "a.pt")) == [1, 2]  # only the job that asked keeps snapshots

@@ -3,8 +3,22 @@ import pytest
 import torch
 
 from helpers import seed_everything
-from helpers.gan import (RejectionBudgetError, classifier_outputs, d_step, frechet_distance, g_step, inception_score, langevin_grid, latent_langevin, make_optimizers,
-                         rejection_grid, rejection_sample, sample, to_gan_range, train_gan)
+from helpers.gan import (
+    RejectionBudgetError,
+    classifier_outputs,
+    d_step,
+    frechet_distance,
+    g_step,
+    inception_score,
+    langevin_grid,
+    latent_langevin,
+    make_optimizers,
+    rejection_grid,
+    rejection_sample,
+    sample,
+    to_gan_range,
+    train_gan,
+)
 from helpers.models import Discriminator, Generator, SmallCNN, load_model, save_model
 
 
@@ -45,11 +59,33 @@ def test_resume_from_checkpoint(mnist_train, tmp_path):
     full = train_gan(G, D, x, epochs=3, batch_size=64, seed=0, device="cpu", fixed_noise=noise, progress=False)
     ck = tmp_path / "gan.pt"
     G2, D2 = _nets()
-    train_gan(G2, D2, x, epochs=2, batch_size=64, seed=0, device="cpu", checkpoint=ck, checkpoint_every=1,
-              fixed_noise=noise, progress=False)  # interrupted after epoch 2
+    train_gan(
+        G2,
+        D2,
+        x,
+        epochs=2,
+        batch_size=64,
+        seed=0,
+        device="cpu",
+        checkpoint=ck,
+        checkpoint_every=1,
+        fixed_noise=noise,
+        progress=False,
+    )  # interrupted after epoch 2
     G3, D3 = _nets()
-    resumed = train_gan(G3, D3, x, epochs=3, batch_size=64, seed=0, device="cpu", checkpoint=ck, checkpoint_every=1,
-                        fixed_noise=noise, progress=False)
+    resumed = train_gan(
+        G3,
+        D3,
+        x,
+        epochs=3,
+        batch_size=64,
+        seed=0,
+        device="cpu",
+        checkpoint=ck,
+        checkpoint_every=1,
+        fixed_noise=noise,
+        progress=False,
+    )
     assert len(resumed["iters"]) == len(full["iters"]) and sorted(resumed["snapshots"]) == [1, 2, 3]
     for a, b in zip(G.state_dict().values(), G3.state_dict().values()):
         assert torch.allclose(a, b)
@@ -65,19 +101,52 @@ def test_ema_generator_is_scored_kept_and_resumed(mnist_train, tmp_path):
         return {"fid": -float(len(seen))}  # improves at every call: the last epoch is the best
 
     G, D = _nets()
-    full = train_gan(G, D, x, epochs=2, batch_size=64, ema_decay=0.9, seed=0, device="cpu", evaluate=evaluate,
-                     eval_every=1, progress=False)
+    full = train_gan(
+        G,
+        D,
+        x,
+        epochs=2,
+        batch_size=64,
+        ema_decay=0.9,
+        seed=0,
+        device="cpu",
+        evaluate=evaluate,
+        eval_every=1,
+        progress=False,
+    )
     assert seen[0] is not G and seen[1] is G  # the averaged generator first, then the raw one
     assert {"fid", "fid_raw"} <= set(full["epochs"].columns)
     assert any(not torch.equal(full["ema_state"][k], v) for k, v in full["last_state"].items())
     assert full["best_epoch"] == 2 and all(torch.equal(full["ema_state"][k], v) for k, v in full["best_state"].items())
     ck = tmp_path / "gan.pt"
     G2, D2 = _nets()
-    train_gan(G2, D2, x, epochs=1, batch_size=64, ema_decay=0.9, seed=0, device="cpu", checkpoint=ck,
-              checkpoint_every=1, progress=False)
+    train_gan(
+        G2,
+        D2,
+        x,
+        epochs=1,
+        batch_size=64,
+        ema_decay=0.9,
+        seed=0,
+        device="cpu",
+        checkpoint=ck,
+        checkpoint_every=1,
+        progress=False,
+    )
     G3, D3 = _nets()
-    resumed = train_gan(G3, D3, x, epochs=2, batch_size=64, ema_decay=0.9, seed=0, device="cpu", checkpoint=ck,
-                        checkpoint_every=1, progress=False)
+    resumed = train_gan(
+        G3,
+        D3,
+        x,
+        epochs=2,
+        batch_size=64,
+        ema_decay=0.9,
+        seed=0,
+        device="cpu",
+        checkpoint=ck,
+        checkpoint_every=1,
+        progress=False,
+    )
     for k, v in full["ema_state"].items():
         assert torch.allclose(v, resumed["ema_state"][k], atol=1e-6)
     with pytest.raises(ValueError, match="ema_decay"):
@@ -146,6 +215,7 @@ def test_top_k_share_decays_to_its_floor(mnist_train):
 
 class _SignGenerator(torch.nn.Module):
     """Images all +0.5 or all -0.5, by the sign of the noise's first coordinate."""
+
     noise_dim = 4
 
     def forward(self, z):
@@ -172,7 +242,10 @@ def test_rejection_sampling_keeps_what_d_rates_real():
     again, _ = rejection_sample(G, _MeanCritic(8.0), 500, seed=0, burn_in=100, device="cpu")
     assert torch.equal(out, again)
     # a larger gamma is stricter; a negative one keeps some of the dark half too
-    rates = [rejection_sample(G, _MeanCritic(2.0), 300, gamma=g, seed=0, burn_in=100, device="cpu")[1] for g in (-3.0, 0.0, 1.0)]
+    rates = [
+        rejection_sample(G, _MeanCritic(2.0), 300, gamma=g, seed=0, burn_in=100, device="cpu")[1]
+        for g in (-3.0, 0.0, 1.0)
+    ]
     assert rates[0] > rates[1] > rates[2]
 
 
@@ -207,15 +280,23 @@ def test_classifier_outputs_fold_batchnorm_without_changing_the_scores():
         f = clf.features(images)
         p = torch.softmax(clf.out(f), 1)
     feats, probs = classifier_outputs(clf, images, "cpu", batch_size=128)  # batches that do not divide 300
-    assert feats.shape == (300, 128) and np.allclose(feats, f.numpy(), atol=1e-5) and np.allclose(probs, p.numpy(), atol=1e-5)
-    assert all(isinstance(m, torch.nn.BatchNorm2d) for m in clf.body[1:2]) and not clf.training  # the model itself untouched
+    assert (
+        feats.shape == (300, 128)
+        and np.allclose(feats, f.numpy(), atol=1e-5)
+        and np.allclose(probs, p.numpy(), atol=1e-5)
+    )
+    assert (
+        all(isinstance(m, torch.nn.BatchNorm2d) for m in clf.body[1:2]) and not clf.training
+    )  # the model itself untouched
     with pytest.raises(ValueError, match="batch_size"):
         classifier_outputs(clf, images, "cpu", batch_size=0)
 
 
 def test_rejection_grid_scores_each_gamma_and_respects_the_class_floor():
     G, D, clf = _SignGenerator(), _MeanCritic(2.0), _BrightnessClassifier()
-    ref = torch.stack([torch.full((1000,), 0.75), torch.zeros(1000)], 1).numpy() + np.random.default_rng(0).normal(0, 0.01, (1000, 2))
+    ref = torch.stack([torch.full((1000,), 0.75), torch.zeros(1000)], 1).numpy() + np.random.default_rng(0).normal(
+        0, 0.01, (1000, 2)
+    )
     table, chosen = rejection_grid(G, D, clf, ref, [-3.0, 0.0, 4.0], 400, min_class_share=0.0, seed=0, device="cpu")
     assert list(table.index) == [-3.0, 0.0, 4.0]
     assert table["kept share of draws"].is_monotonic_decreasing and table["min_class_share"].is_monotonic_decreasing
@@ -231,9 +312,13 @@ def test_rejection_grid_scores_each_gamma_and_respects_the_class_floor():
 
 def test_rejection_grid_skips_a_gamma_that_keeps_too_few():
     G, D, clf = _SignGenerator(), _MeanCritic(2.0), _BrightnessClassifier()
-    ref = torch.stack([torch.full((1000,), 0.75), torch.zeros(1000)], 1).numpy() + np.random.default_rng(0).normal(0, 0.01, (1000, 2))
+    ref = torch.stack([torch.full((1000,), 0.75), torch.zeros(1000)], 1).numpy() + np.random.default_rng(0).normal(
+        0, 0.01, (1000, 2)
+    )
     # gamma 60 keeps almost nothing: within 4,096 draws it cannot collect 200 samples, so it is listed unscored
-    table, chosen = rejection_grid(G, D, clf, ref, [0.0, 60.0], 200, min_class_share=0.0, seed=0, device="cpu", max_draws=4096)
+    table, chosen = rejection_grid(
+        G, D, clf, ref, [0.0, 60.0], 200, min_class_share=0.0, seed=0, device="cpu", max_draws=4096
+    )
     assert list(table.index) == [0.0, 60.0] and table.loc[60.0].isna().all() and not table.loc[0.0].isna().any()
     assert chosen == 0.0
     with pytest.raises(RejectionBudgetError, match="no gamma"):
@@ -242,6 +327,7 @@ def test_rejection_grid_skips_a_gamma_that_keeps_too_few():
 
 class _LinearGenerator(torch.nn.Module):
     """Images filled with half the noise's first coordinate (differentiable in ``z``)."""
+
     noise_dim = 4
 
     def forward(self, z):
@@ -251,14 +337,20 @@ class _LinearGenerator(torch.nn.Module):
 def test_latent_langevin_samples_the_tilted_prior():
     z = torch.full((4000, 4), 3.0)
     # without the critic the chain forgets its start and samples N(0, I)
-    out = latent_langevin(_LinearGenerator(), _MeanCritic(4.0), z, [0, 300], step_size=0.1, scale=0.0, seed=0, device="cpu")
+    out = latent_langevin(
+        _LinearGenerator(), _MeanCritic(4.0), z, [0, 300], step_size=0.1, scale=0.0, seed=0, device="cpu"
+    )
     assert torch.equal(out[0], z) and set(out) == {0, 300}
     assert out[300].mean(0).abs().max() < 0.1 and (out[300].std(0) - 1).abs().max() < 0.1
     # d(G(z)) = 4 * z1 / 2, so exp(scale * d) N(z) shifts z1's mean to 2 * scale and leaves the rest alone
     for scale in (0.5, 1.0):
-        zs = latent_langevin(_LinearGenerator(), _MeanCritic(4.0), z, [300], step_size=0.1, scale=scale, seed=0, device="cpu")[300]
+        zs = latent_langevin(
+            _LinearGenerator(), _MeanCritic(4.0), z, [300], step_size=0.1, scale=scale, seed=0, device="cpu"
+        )[300]
         assert abs(zs[:, 0].mean() - 2 * scale) < 0.1 and zs[:, 1:].mean(0).abs().max() < 0.1
-    again = latent_langevin(_LinearGenerator(), _MeanCritic(4.0), z, [300], step_size=0.1, scale=1.0, seed=0, device="cpu")[300]
+    again = latent_langevin(
+        _LinearGenerator(), _MeanCritic(4.0), z, [300], step_size=0.1, scale=1.0, seed=0, device="cpu"
+    )[300]
     assert torch.equal(zs, again)
 
 
@@ -285,8 +377,13 @@ def test_latent_langevin_in_bf16_follows_the_fp32_chain():
 
 def test_latent_langevin_bad_input():
     G, D, z = _LinearGenerator(), _MeanCritic(1.0), torch.zeros(2, 4)
-    for kwargs, match in (({"steps": []}, "steps"), ({"steps": [-1]}, "steps"), ({"steps": [1], "step_size": 0}, "step_size"),
-                          ({"steps": [1], "scale": -1.0}, "scale"), ({"steps": [1], "scale": float("nan")}, "scale")):
+    for kwargs, match in (
+        ({"steps": []}, "steps"),
+        ({"steps": [-1]}, "steps"),
+        ({"steps": [1], "step_size": 0}, "step_size"),
+        ({"steps": [1], "scale": -1.0}, "scale"),
+        ({"steps": [1], "scale": float("nan")}, "scale"),
+    ):
         with pytest.raises(ValueError, match=match):
             latent_langevin(G, D, z, device="cpu", **kwargs)
 
@@ -295,14 +392,22 @@ def test_langevin_grid_scores_each_point_and_respects_the_class_floor():
     G, D, clf = _LinearGenerator(), _MeanCritic(4.0), _BrightnessClassifier()
     # the reference: bright images with z1 = 2 (mean pixel 0.5 + 0.25 * 2 = 1.0 in [0, 1])
     ref = np.stack([np.full(1000, 1.0), np.zeros(1000)], 1) + np.random.default_rng(0).normal(0, 0.01, (1000, 2))
-    table, chosen = langevin_grid(G, D, clf, ref, [0.5, 1.0], [0, 100], 1000, step_size=0.1, min_class_share=0.0, seed=0, device="cpu")
+    table, chosen = langevin_grid(
+        G, D, clf, ref, [0.5, 1.0], [0, 100], 1000, step_size=0.1, min_class_share=0.0, seed=0, device="cpu"
+    )
     assert list(table.index) == [(0.5, 0), (0.5, 100), (1.0, 0), (1.0, 100)]
     assert table.loc[(0.5, 0), "fid"] == table.loc[(1.0, 0), "fid"]  # the same start
     # the chain at scale 1 centres z1 on 2, the reference: lowest FID, and the dark class nearly gone
     assert chosen == (1.0, 100) and table["fid"].idxmin() == (1.0, 100)
-    assert table.loc[(1.0, 100), "min_class_share"] < table.loc[(0.5, 100), "min_class_share"] < table.loc[(0.5, 0), "min_class_share"]
+    assert (
+        table.loc[(1.0, 100), "min_class_share"]
+        < table.loc[(0.5, 100), "min_class_share"]
+        < table.loc[(0.5, 0), "min_class_share"]
+    )
     floor = table.loc[(0.5, 100), "min_class_share"] - 1e-9
-    _, chosen = langevin_grid(G, D, clf, ref, [0.5, 1.0], [0, 100], 1000, step_size=0.1, min_class_share=floor, seed=0, device="cpu")
+    _, chosen = langevin_grid(
+        G, D, clf, ref, [0.5, 1.0], [0, 100], 1000, step_size=0.1, min_class_share=floor, seed=0, device="cpu"
+    )
     assert chosen == (0.5, 100)
     with pytest.raises(ValueError, match="scales"):
         langevin_grid(G, D, clf, ref, [], [0], 10)
@@ -354,7 +459,9 @@ def test_bf16_steps_update_each_net_only(mnist_train):
 def test_recipe_resumes_exactly(mnist_train, tmp_path):
     """No dropout, lazy R1 and bf16 autocast: a run stopped after epoch 1 and resumed equals the uninterrupted run."""
     x = to_gan_range(mnist_train[0][:256])
-    kw = dict(batch_size=64, lr=5e-4, r1=10.0, r1_every=3, amp=True, ema_decay=0.9, seed=0, device="cpu", progress=False)
+    kw = dict(
+        batch_size=64, lr=5e-4, r1=10.0, r1_every=3, amp=True, ema_decay=0.9, seed=0, device="cpu", progress=False
+    )
 
     def nets():
         seed_everything(0)
@@ -366,7 +473,9 @@ def test_recipe_resumes_exactly(mnist_train, tmp_path):
     train_gan(*nets(), x, epochs=1, checkpoint=ck, checkpoint_every=1, **kw)
     G3, D3 = nets()
     resumed = train_gan(G3, D3, x, epochs=2, checkpoint=ck, checkpoint_every=1, **kw)
-    for a, b in zip((*G.state_dict().values(), *D.state_dict().values()), (*G3.state_dict().values(), *D3.state_dict().values())):
+    for a, b in zip(
+        (*G.state_dict().values(), *D.state_dict().values()), (*G3.state_dict().values(), *D3.state_dict().values())
+    ):
         torch.testing.assert_close(a, b)
     for k, v in full["ema_state"].items():
         torch.testing.assert_close(v, resumed["ema_state"][k])
@@ -383,18 +492,24 @@ def test_recipe_resolution(monkeypatch):
     monkeypatch.setattr(gan, "bf16_is_fast", lambda device: True)
     assert gan.resolve_recipe({"amp": None}, "cpu")["amp"] is True
     monkeypatch.setattr(gan, "bf16_is_fast", lambda device: False)
-    assert gan.resolve_recipe({"amp": None}, "cpu")["amp"] is False and gan.resolve_recipe({"amp": True}, "cpu")["amp"] is True
+    assert (
+        gan.resolve_recipe({"amp": None}, "cpu")["amp"] is False
+        and gan.resolve_recipe({"amp": True}, "cpu")["amp"] is True
+    )
     with pytest.raises(ValueError, match="unknown GAN recipe settings"):
         gan.resolve_recipe({"dropout": 0.1}, "cpu")
 
 
 def test_fid_is_curves_one_legend_for_long_labels_and_log_fid():
     import pandas as pd
+
     from helpers import plotting
 
-    long = "seed-like: dropout 0.5 in both nets, label 0.9, lr 2e-4, batch 128, no R1, fp32"
-    curves = {"ours": pd.DataFrame({"epoch": [5, 10], "fid": [500.0, 100.0], "is": [3.0, 6.0]}),
-              long: pd.DataFrame({"epoch": [5, 10], "fid": [700.0, 300.0], "is": [2.0, 4.0]})}
+    long = "homework-like: dropout 0.5 in both nets, label 0.9, lr 2e-4, batch 128, no R1, fp32"
+    curves = {
+        "ours": pd.DataFrame({"epoch": [5, 10], "fid": [500.0, 100.0], "is": [3.0, 6.0]}),
+        long: pd.DataFrame({"epoch": [5, 10], "fid": [700.0, 300.0], "is": [2.0, 4.0]}),
+    }
     fig = plotting.fid_is_curves(curves, title="t", real={"fid": 2.0, "is": 9.8})
     fid_ax, is_ax = fig.axes
     assert fid_ax.get_yscale() == "log" and is_ax.get_yscale() == "linear"

@@ -2,7 +2,7 @@ import pytest
 import torch
 from skimage.metrics import structural_similarity
 
-from helpers.baselines import choose_by_validation, gaussian_blur, median_filter, pca_reconstruct, fit_pca
+from helpers.baselines import choose_by_validation, fit_pca, gaussian_blur, median_filter, pca_reconstruct
 from helpers.metrics import mse, psnr, quality_table, ssim
 
 

@@ -1,8 +1,21 @@
 import pytest
 import torch
 
-from helpers.models import (Autoencoder, Decoder, Discriminator, Encoder, EncoderClassifier, Generator, ProbabilityEnsemble,
-                            SmallCNN, count_parameters, ensemble_of, fingerprint, load_model, save_model)
+from helpers.models import (
+    Autoencoder,
+    Decoder,
+    Discriminator,
+    Encoder,
+    EncoderClassifier,
+    Generator,
+    ProbabilityEnsemble,
+    SmallCNN,
+    count_parameters,
+    ensemble_of,
+    fingerprint,
+    load_model,
+    save_model,
+)
 from helpers.utils import to_device
 
 
@@ -20,7 +33,10 @@ def test_seed_architecture_layers():
     enc = Encoder(10)
     convs = [m for m in enc.modules() if isinstance(m, torch.nn.Conv2d)]
     assert [(c.in_channels, c.out_channels, c.stride, c.padding) for c in convs] == [
-        (1, 8, (2, 2), (1, 1)), (8, 16, (2, 2), (1, 1)), (16, 32, (2, 2), (0, 0))]
+        (1, 8, (2, 2), (1, 1)),
+        (8, 16, (2, 2), (1, 1)),
+        (16, 32, (2, 2), (0, 0)),
+    ]
     assert count_parameters(enc) == 80 + 1168 + 4640 + 288 * 64 + 64 + 64 * 10 + 10
 
 
@@ -31,7 +47,11 @@ def test_gan_shapes():
     assert img.shape == (4, 1, 28, 28) and img.abs().max() <= 1
     assert d(img).shape == (4,)
     assert [m.out_features for m in g.modules() if isinstance(m, torch.nn.Linear)] == [256, 512, 784]
-    assert [m.out_features for m in Discriminator(hidden=(64, 32)).modules() if isinstance(m, torch.nn.Linear)] == [64, 32, 1]
+    assert [m.out_features for m in Discriminator(hidden=(64, 32)).modules() if isinstance(m, torch.nn.Linear)] == [
+        64,
+        32,
+        1,
+    ]
 
 
 def test_widened_autoencoder():
@@ -45,9 +65,18 @@ def test_widened_autoencoder():
         Autoencoder(8, hidden=0)
 
 
-@pytest.mark.parametrize("make", [lambda: Autoencoder(4), lambda: Autoencoder(6, channels=(4, 8, 16), hidden=32), lambda: Generator(16, hidden=(32, 64)),
-                                  lambda: Discriminator(), lambda: EncoderClassifier(10, hidden=0),
-                                  lambda: EncoderClassifier(6, hidden=32), lambda: SmallCNN()])
+@pytest.mark.parametrize(
+    "make",
+    [
+        lambda: Autoencoder(4),
+        lambda: Autoencoder(6, channels=(4, 8, 16), hidden=32),
+        lambda: Generator(16, hidden=(32, 64)),
+        lambda: Discriminator(),
+        lambda: EncoderClassifier(10, hidden=0),
+        lambda: EncoderClassifier(6, hidden=32),
+        lambda: SmallCNN(),
+    ],
+)
 def test_save_load_roundtrip(tmp_path, make):
     torch.manual_seed(0)
     model = make().eval()
@@ -69,7 +98,9 @@ def test_ensemble_averages_member_probabilities(tmp_path):
         mean_p = torch.stack([m(x).softmax(1) for m in members]).mean(0)
         out = ens(x)
         assert out.shape == (7, 10) and not ens.training
-        assert torch.allclose(out.softmax(1), mean_p, atol=1e-6) and torch.allclose(out.exp().sum(1), torch.ones(7), atol=1e-5)
+        assert torch.allclose(out.softmax(1), mean_p, atol=1e-6) and torch.allclose(
+            out.exp().sum(1), torch.ones(7), atol=1e-5
+        )
         one = ensemble_of(members[:1])(x)  # a single member: its own prediction
         assert torch.allclose(one.softmax(1), members[0](x).softmax(1), atol=1e-6)
         # a copy: changing a member afterwards does not change the ensemble
@@ -77,7 +108,11 @@ def test_ensemble_averages_member_probabilities(tmp_path):
         assert torch.allclose(ens(x), out)
         # save/load round trip keeps every member's class and weights
         loaded = load_model(save_model(ens, tmp_path / "ens.pt"))
-        assert type(loaded) is ProbabilityEnsemble and [type(m) for m in loaded.members] == [EncoderClassifier, EncoderClassifier, SmallCNN]
+        assert type(loaded) is ProbabilityEnsemble and [type(m) for m in loaded.members] == [
+            EncoderClassifier,
+            EncoderClassifier,
+            SmallCNN,
+        ]
         assert torch.equal(loaded(x), out)
     with pytest.raises(ValueError, match="at least one"):
         ProbabilityEnsemble([])

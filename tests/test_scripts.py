@@ -1,14 +1,24 @@
 """scripts/train_01.py runs as the README documents it and leaves what notebook 01 loads."""
+
 import json
 import subprocess
 import sys
 
+import pytest
+
 from helpers.report import REPO
+
+pytestmark = pytest.mark.slow  # trains notebook 01's search and final models
 
 
 def test_train_01_trains_the_search_and_final_models_the_notebook_loads(tmp_path):
-    out = subprocess.run([sys.executable, "scripts/train_01.py", "--profile", "quick", "--results", str(tmp_path), "--n-jobs", "2"],
-                         cwd=REPO, capture_output=True, text=True, timeout=600)
+    out = subprocess.run(
+        [sys.executable, "scripts/train_01.py", "--profile", "quick", "--results", str(tmp_path), "--n-jobs", "2"],
+        cwd=REPO,
+        capture_output=True,
+        text=True,
+        timeout=600,
+    )
     assert out.returncode == 0, out.stderr[-2000:]
     assert "**Best point:**" in out.stdout and "our CV" in out.stdout and "search and final models:" in out.stdout
     for name in ["cv_folds.csv", "cv_summary.csv", "cv_rungs.csv", "autoencoder.pt", "autoencoder.history.csv"]:
@@ -16,16 +26,40 @@ def test_train_01_trains_the_search_and_final_models_the_notebook_loads(tmp_path
     rows = [json.loads(p.read_text())["row"] for p in (tmp_path / "cv_runs").glob("*.json")]
     assert rows and all(r["device"] in ("cpu", "cuda") for r in rows)
     # a second run finds every run under its key: it trains nothing
-    again = subprocess.run([sys.executable, "scripts/train_01.py", "--profile", "quick", "--results", str(tmp_path), "--n-jobs", "2"],
-                           cwd=REPO, capture_output=True, text=True, timeout=600)
+    again = subprocess.run(
+        [sys.executable, "scripts/train_01.py", "--profile", "quick", "--results", str(tmp_path), "--n-jobs", "2"],
+        cwd=REPO,
+        capture_output=True,
+        text=True,
+        timeout=600,
+    )
     assert again.returncode == 0, again.stderr[-2000:]
     assert "0 trained in this run" in again.stdout
 
 
 def test_train_01_grid_and_rungs_options_replace_the_profiles(tmp_path):
-    out = subprocess.run([sys.executable, "scripts/train_01.py", "--profile", "quick", "--results", str(tmp_path), "--n-jobs", "2",
-                          "--learning-rates", "0.01", "--latent-dims", "4", "--rungs", "2"],
-                         cwd=REPO, capture_output=True, text=True, timeout=600)
+    out = subprocess.run(
+        [
+            sys.executable,
+            "scripts/train_01.py",
+            "--profile",
+            "quick",
+            "--results",
+            str(tmp_path),
+            "--n-jobs",
+            "2",
+            "--learning-rates",
+            "0.01",
+            "--latent-dims",
+            "4",
+            "--rungs",
+            "2",
+        ],
+        cwd=REPO,
+        capture_output=True,
+        text=True,
+        timeout=600,
+    )
     assert out.returncode == 0, out.stderr[-2000:]
     import pandas as pd
 

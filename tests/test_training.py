@@ -1,7 +1,7 @@
 import pytest
 import torch
 
-from helpers import device, seed_everything
+from helpers import seed_everything
 from helpers.models import Autoencoder
 from helpers.training import dead_units, fit_autoencoder, reconstruction_mse, relu_layers, revive_dead_units
 
@@ -18,10 +18,6 @@ def _fit(x, v, **kw):
     args = dict(epochs=2, lr=1e-3, batch_size=128, seed=0, device="cpu", progress=False)
     args.update(kw)
     return model, fit_autoencoder(model, x, v, **args)
-
-
-def test_device_picks_cuda_or_cpu():
-    assert device().type == ("cuda" if torch.cuda.is_available() else "cpu")
 
 
 def test_short_fit_lowers_loss(small):
@@ -109,8 +105,16 @@ def test_dead_units_found_and_revived(small):
     x, _ = small
     seed_everything(0)
     model = _kill(Autoencoder(4))
-    assert [type(l).__name__ for l in relu_layers(model)] == ["Conv2d", "Conv2d", "Conv2d", "Linear", "Linear", "Linear",
-                                                              "ConvTranspose2d", "ConvTranspose2d"]
+    assert [type(layer).__name__ for layer in relu_layers(model)] == [
+        "Conv2d",
+        "Conv2d",
+        "Conv2d",
+        "Linear",
+        "Linear",
+        "Linear",
+        "ConvTranspose2d",
+        "ConvTranspose2d",
+    ]
     before = dead_units(model, x[:512])
     assert before.loc[0, "dead"] >= 1 and before.loc[3, "dead"] >= 1 and before.loc[6, "dead"] >= 1
     alive_w = model.encoder.net[0].weight[0].clone()
@@ -133,7 +137,9 @@ def test_fit_with_revive_logs_and_resumes(small, tmp_path):
     x, v = small
     seed_everything(0)
     model = _kill(Autoencoder(4))
-    hist = fit_autoencoder(model, x, v, epochs=2, lr=1e-3, batch_size=128, seed=0, device="cpu", progress=False, revive=0.5)
+    hist = fit_autoencoder(
+        model, x, v, epochs=2, lr=1e-3, batch_size=128, seed=0, device="cpu", progress=False, revive=0.5
+    )
     assert hist["revived"].tolist()[0] >= 3 and hist["revived"].tolist()[1] == 0  # only in the first half of the epochs
     # revive after every epoch: a run interrupted after 2 of 3 epochs and resumed ends like an uninterrupted one
     runs = {}
@@ -142,16 +148,28 @@ def test_fit_with_revive_logs_and_resumes(small, tmp_path):
         for epochs in epochs_list:
             seed_everything(0)
             m = _kill(Autoencoder(4))
-            runs[name] = fit_autoencoder(m, x, v, epochs=epochs, lr=1e-3, batch_size=128, seed=0, device="cpu",
-                                         progress=False, revive=1.0, checkpoint=ck)
+            runs[name] = fit_autoencoder(
+                m,
+                x,
+                v,
+                epochs=epochs,
+                lr=1e-3,
+                batch_size=128,
+                seed=0,
+                device="cpu",
+                progress=False,
+                revive=1.0,
+                checkpoint=ck,
+            )
     assert runs["resumed"]["val_mse"].tolist() == runs["full"]["val_mse"].tolist()
     assert runs["resumed"]["revived"].isna().tolist() == [True, True, False]  # epochs before the resume: unknown
     with pytest.raises(ValueError, match="revive"):
         fit_autoencoder(model, x, v, epochs=1, lr=1e-3, seed=0, device="cpu", progress=False, revive=1.5)
 
 
-@pytest.mark.parametrize("kw, name", [({"lr": 0}, "lr"), ({"lr": -1e-3}, "lr"), ({"epochs": 0}, "epochs"),
-                                      ({"batch_size": 0}, "batch_size")])
+@pytest.mark.parametrize(
+    "kw, name", [({"lr": 0}, "lr"), ({"lr": -1e-3}, "lr"), ({"epochs": 0}, "epochs"), ({"batch_size": 0}, "batch_size")]
+)
 def test_bad_parameters(small, kw, name):
     x, v = small
     with pytest.raises(ValueError, match=name):
@@ -240,7 +258,6 @@ def test_checkpoint_of_an_older_loop_is_not_misread(small, tmp_path):
     assert torch.load(ck, weights_only=False)["format"] == 2  # rewritten in the current layout
 
 
-
 def test_validate_last_scores_only_the_last_epoch_and_trains_the_same(small):
     x, v = small
     every_model, every = _fit(x, v, epochs=3, lr=3e-3)
@@ -258,7 +275,9 @@ def test_amp_trains_in_bf16_autocast_and_off_is_the_plain_fit(small, monkeypatch
     x, v = small
     plain_model, plain = _fit(x, v, epochs=2, lr=3e-3)
     off_model, off = _fit(x, v, epochs=2, lr=3e-3, amp=False)
-    assert off["train_mse"].tolist() == plain["train_mse"].tolist()  # amp=False changes nothing (cached runs stay valid)
+    assert (
+        off["train_mse"].tolist() == plain["train_mse"].tolist()
+    )  # amp=False changes nothing (cached runs stay valid)
     dtypes = []
     real_forward = torch.nn.Conv2d.forward
 
@@ -270,6 +289,8 @@ def test_amp_trains_in_bf16_autocast_and_off_is_the_plain_fit(small, monkeypatch
     monkeypatch.setattr(torch.nn.Conv2d, "forward", spy)
     amp_model, amp = _fit(x, v, epochs=2, lr=3e-3, amp=True)
     assert torch.bfloat16 in dtypes  # the training forward passes ran in bf16
-    assert torch.isfinite(torch.tensor(amp["train_mse"].tolist())).all() and amp["val_mse"].iloc[-1] < v.var().item() * 2
+    assert (
+        torch.isfinite(torch.tensor(amp["train_mse"].tolist())).all() and amp["val_mse"].iloc[-1] < v.var().item() * 2
+    )
     assert all(p.dtype == torch.float32 for p in amp_model.parameters())  # weights stay fp32
     assert amp["train_mse"].tolist() != plain["train_mse"].tolist()
