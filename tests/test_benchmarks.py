@@ -66,7 +66,10 @@ def test_autoencoder_widths_record_has_a_row_per_width_and_loss(tmp_path):
     args += ["--final-epochs", "1", "--images", "600", "--bf16", "off", "--loss", "mse", "bce"]
     r = _run(args, tmp_path)
     assert [(row[0], row[1], row[3]) for row in r["rows"]] == [
-        ("(8, 16, 32)", 64, "mse"), ("(8, 16, 32)", 64, "bce"), ("(4, 8, 8)", 16, "mse"), ("(4, 8, 8)", 16, "bce")
+        ("(8, 16, 32)", 64, "mse"),
+        ("(8, 16, 32)", 64, "bce"),
+        ("(4, 8, 8)", 16, "mse"),
+        ("(4, 8, 8)", 16, "bce"),
     ]
     assert all(0 < row[-1] < 1 for row in r["rows"])  # every width's final model was scored
 
