@@ -83,6 +83,29 @@ class RandomAffine:
         return f"RandomAffine(max_degrees={self.max_degrees}, translate={self.translate}, scale={self.scale})"
 
 
+class Cutout:
+    """Zero one ``size`` x ``size`` square per image at a uniformly random centre (clipped at the border; DeVries and
+    Taylor, 2017), the whole batch at once."""
+
+    def __init__(self, size=11):
+        if not isinstance(size, int) or size < 1:
+            raise ValueError(f"size must be a positive int, got {size!r}")
+        self.size = size
+
+    def __call__(self, x):
+        n, _, h, w = x.shape
+        cy = torch.randint(0, h, (n, 1, 1, 1), device=x.device)
+        cx = torch.randint(0, w, (n, 1, 1, 1), device=x.device)
+        rows = torch.arange(h, device=x.device).view(1, 1, h, 1)
+        cols = torch.arange(w, device=x.device).view(1, 1, 1, w)
+        half = self.size // 2
+        hole = ((rows - cy).abs() <= half) & ((cols - cx).abs() <= half)
+        return x.masked_fill(hole, 0.0)
+
+    def __repr__(self):
+        return f"Cutout(size={self.size})"
+
+
 def RandomRotation(max_degrees=30.0):
     """Per-image random rotation by up to ``max_degrees`` either way."""
     return RandomAffine(max_degrees=max_degrees)

@@ -333,3 +333,26 @@ def class_histogram(counts, title=None):
     ax.legend()
     ax.set_title(title or f"Classes of {counts.sum():,} generated samples (scoring CNN)")
     return fig
+
+
+def semisupervised_curves(histories: dict, title="Semi-supervised training (FixMatch)"):
+    """Test accuracy of the averaged model and the share of unlabelled images above the threshold against the
+    step, one line per run (``{(labels, init, subset): history}``), coloured by (labels, init)."""
+    fig, axes = plt.subplots(1, 2, figsize=(11, 4.2))
+    groups = sorted({(n, init) for n, init, _ in histories})
+    colors = {g: f"C{i}" for i, g in enumerate(groups)}
+    for (n, init, subset), h in sorted(histories.items()):
+        label = f"{n} labels, {'pretrained' if init == 'pretrained' else 'random init'}" if subset == 0 else None
+        kw = dict(color=colors[(n, init)], lw=1.2, alpha=0.9, label=label)
+        axes[0].plot(h["step"], 100 * h["eval_acc"], **kw)
+        axes[1].plot(h["step"], 100 * h["mask_rate"], **kw)
+    axes[0].set_ylim(80, 100)
+    axes[0].set_ylabel("test accuracy of the averaged model (%)")
+    axes[1].set_ylabel("unlabelled images above the threshold (%)")
+    for ax in axes:
+        ax.set_xlabel("training step")
+        ax.grid(alpha=0.3)
+    axes[0].legend(fontsize=9, loc="lower right")
+    fig.suptitle(title)
+    fig.tight_layout()
+    return fig

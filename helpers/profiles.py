@@ -117,7 +117,8 @@ CLASSIFY = {
     # full: 54,000 training / 6,000 validation images; the fine-tuned encoder with several seeds (kept: the best
     # validation accuracy; the spread over seeds is reported); label efficiency with 100 ... 60,000 labels, each size
     # trained label_epochs epochs but at least label_min_steps optimiser steps (a 100-label run is otherwise a few
-    # steps)
+    # steps); semi-supervised (FixMatch) runs with semi_sizes labels on the same subsets, semi_steps steps each, logged
+    # every semi_round steps, and from random weights too for semi_scratch_sizes
     "full": dict(
         train_subset=None,
         val_size=6000,
@@ -129,6 +130,10 @@ CLASSIFY = {
         label_seeds=[0, 1, 2],
         label_epochs=10,
         label_min_steps=500,
+        semi_sizes=[100, 1000],
+        semi_scratch_sizes=[100],
+        semi_steps=5000,
+        semi_round=250,
     ),
     "quick": dict(
         train_subset=2000,
@@ -141,6 +146,10 @@ CLASSIFY = {
         label_seeds=[0],
         label_epochs=1,
         label_min_steps=10,
+        semi_sizes=[100],
+        semi_scratch_sizes=[100],
+        semi_steps=20,
+        semi_round=10,
     ),
 }
 

@@ -1,0 +1,113 @@
+"""FixMatch: its augmentations, the confidence threshold, that unlabelled images lend no label, resume, a real run."""
+
+import numpy as np
+import pytest
+import torch
+
+from helpers import semisupervised as ss
+from helpers.classify import classifier_from_autoencoder
+from helpers.corruption import Cutout
+from helpers.models import Autoencoder
+
+
+def test_strong_augmentation_changes_images_keeps_range_shape_and_is_seeded():
+    x = torch.rand(16, 1, 28, 28)
+    aug = ss.strong_augment()
+    torch.manual_seed(0)
+    a = aug(x)
+    torch.manual_seed(0)
+    b = aug(x)
+    assert a.shape == x.shape and torch.equal(a, b)
+    assert a.min() >= 0 and a.max() <= 1 and not torch.allclose(a, x)
+
+
+def test_cutout_erases_one_square_per_image():
+    x = torch.ones(8, 1, 28, 28)
+    out = Cutout(5)(x)
+    erased = (out == 0).flatten(1).sum(1)
+    assert ((erased > 0) & (erased <= 25)).all()  # clipped at the border, never more than the square
+    with pytest.raises(ValueError, match="size"):
+        Cutout(0)
+
+
+def test_threshold_masks_low_confidence_pseudo_labels():
+    logits = torch.tensor([[5.0, 0.0, 0.0], [0.2, 0.1, 0.0], [0.0, 0.0, 9.0]])
+    labels, mask = ss.pseudo_labels(logits, 0.95)
+    assert labels.tolist() == [0, 0, 2] and mask.tolist() == [1.0, 0.0, 1.0]
+    # distribution alignment divides by the running mean prediction before the threshold
+    prior = torch.tensor([0.98, 0.01, 0.01])
+    assert ss.pseudo_labels(logits, 0.5, prior)[0].tolist()[1] == 1
+
+
+def _tiny(seed=0):
+    torch.manual_seed(seed)
+    return classifier_from_autoencoder(Autoencoder(4, (4, 8, 8), 16), hidden=16)
+
+
+def _fit(x, y, **kw):
+    torch.manual_seed(0)
+    kw = {"steps": 6, "steps_per_round": 3, "labelled_batch": 8, "unlabelled_ratio": 2, "device": "cpu", **kw}
+    return ss.fit_fixmatch(_tiny(), x[:20], y[:20], x[20:], **kw)
+
+
+def test_unlabelled_images_lend_no_label():
+    x, y = torch.rand(80, 1, 28, 28), torch.arange(80) % 10
+    idx = np.arange(20)
+    cfg = {"steps": 6}
+    model, _ = _fit(x, y)
+    # the same run with the unlabelled images' labels scrambled trains the same weights: they are never read
+    y_scrambled = y.clone()
+    y_scrambled[20:] = torch.randint(0, 10, (60,))
+    model2, _ = _fit(x, y_scrambled)
+    assert all(torch.equal(a, b) for a, b in zip(model.state_dict().values(), model2.state_dict().values()))
+    assert ss.semisupervised_config(None, len(idx), 0, "scratch", cfg)["labels"] == 20
+
+
+def test_resume_after_a_kill_equals_an_uninterrupted_run(tmp_path, monkeypatch):
+    x, y = torch.rand(80, 1, 28, 28), torch.arange(80) % 10
+    whole, hist = _fit(x, y, x_eval=x[:10], y_eval=y[:10])
+    calls = {"n": 0}
+    real = ss.accuracy_and_loss
+
+    def dies_in_round_two(*a, **k):
+        calls["n"] += 1
+        if calls["n"] == 2:
+            raise KeyboardInterrupt
+        return real(*a, **k)
+
+    monkeypatch.setattr(ss, "accuracy_and_loss", dies_in_round_two)
+    with pytest.raises(KeyboardInterrupt):
+        _fit(x, y, x_eval=x[:10], y_eval=y[:10], checkpoint=tmp_path / "ck.pt")
+    monkeypatch.setattr(ss, "accuracy_and_loss", real)
+    resumed, hist2 = _fit(x, y, x_eval=x[:10], y_eval=y[:10], checkpoint=tmp_path / "ck.pt")
+    assert all(torch.equal(a, b) for a, b in zip(whole.state_dict().values(), resumed.state_dict().values()))
+    assert hist["loss"].tolist() == hist2["loss"].tolist() and hist2["step"].tolist() == [3, 6]
+
+
+def test_bad_settings_are_named():
+    x, y = torch.rand(40, 1, 28, 28), torch.arange(40) % 10
+    with pytest.raises(ValueError, match="threshold"):
+        _fit(x, y, threshold=1.5)
+    with pytest.raises(ValueError, match="multiple of steps_per_round"):
+        _fit(x, y, steps=7)
+
+
+@pytest.mark.slow
+def test_tiny_real_mnist_run_improves_over_its_labelled_only_start(mnist_train, mnist_test):
+    """A network trained on 50 labels alone, then on those and 6,000 unlabelled images: test accuracy rises."""
+    from helpers.data import balanced_subset
+    from helpers.training import accuracy_and_loss, fit_classifier
+
+    x, y = mnist_train
+    xt, yt = mnist_test[0][:2000], mnist_test[1][:2000]
+    idx = balanced_subset(y.numpy()[:6000], 50, seed=0)
+    rest = np.setdiff1d(np.arange(6000), idx)
+    torch.manual_seed(0)
+    model = classifier_from_autoencoder(None, hidden=64, latent_dim=10)
+    fit_classifier(model, x[idx], y[idx], epochs=60, lr=3e-3, batch_size=50, seed=0, device="cpu", progress=False)
+    start = accuracy_and_loss(model, xt, yt, device="cpu")[1]
+    kw = {"steps": 400, "steps_per_round": 200, "labelled_batch": 32, "unlabelled_ratio": 4, "threshold": 0.9}
+    trained, hist = ss.fit_fixmatch(model, x[idx], y[idx], x[rest], encoder_lr_factor=1.0, device="cpu", **kw)
+    after = accuracy_and_loss(trained, xt, yt, device="cpu")[1]
+    assert after > start + 0.02, (start, after)
+    assert hist["mask_rate"].iloc[-1] > hist["mask_rate"].iloc[0]  # more unlabelled images teach as it learns
