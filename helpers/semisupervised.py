@@ -19,7 +19,7 @@ from .data import balanced_subset
 from .loop import epoch_loop
 from .models import fingerprint
 from .training import accuracy_and_loss
-from .utils import check_images, check_positive, parallel_map, seed_everything, to_device
+from .utils import check_images, check_positive, note, parallel_map, seed_everything, to_device
 from .utils import device as pick_device
 
 WEAK = dict(max_degrees=10.0, translate=0.08, scale=(0.9, 1.1))  # the notebook's supervised augmentation
@@ -253,8 +253,8 @@ def load_or_train_semisupervised(
     """FixMatch on balanced labelled subsets (:func:`~helpers.data.balanced_subset`, the label-efficiency runs'
     subsets) of ``sizes`` labels, from the pretrained encoder, and for ``scratch_sizes`` from random weights too.
     Each run is cached as ``results_dir/classifier_semisup_{labels}_{init}_{subset}.pt`` with its history; runs
-    go ``n_jobs`` at a time. Returns ``(table, histories)``: one row per run (``labels, init, subset,
-    test_acc, test_loss, loaded``) and ``{(labels, init, subset): history}``."""
+    go ``n_jobs`` at a time. Returns ``(table, histories, models)``: one row per run (``labels, init, subset,
+    test_acc, test_loss``), and ``{(labels, init, subset): history}`` and ``{...: model}``."""
     settings = {
         "steps": steps,
         "steps_per_round": steps_per_round,
@@ -294,9 +294,8 @@ def load_or_train_semisupervised(
     for job, (model, hist, loaded) in zip(jobs, outs):
         loss, acc = accuracy_and_loss(model, x_test, y_test, device=device)
         key = (len(job["idx"]), job["init"], job["subset"])
-        rows.append(
-            {"labels": key[0], "init": key[1], "subset": key[2], "test_acc": acc, "test_loss": loss, "loaded": loaded}
-        )
+        rows.append({"labels": key[0], "init": key[1], "subset": key[2], "test_acc": acc, "test_loss": loss})
+        note(f"FixMatch {key[0]} labels, {key[1]}, subset {key[2]}: {'loaded' if loaded else 'trained'}")
         histories[key], models[key] = hist, model
     return pd.DataFrame(rows), histories, models
 
