@@ -339,3 +339,17 @@ def summary_metrics(semi: pd.DataFrame, histories: dict) -> dict:
         out[f"semi_{n}_{init}_test_accuracy_std"] = float(g["test_acc"].std())
     out["semi_train_seconds"] = float(sum(h["seconds"].sum() for h in histories.values()))
     return out
+
+
+def anchors_table(semi: pd.DataFrame) -> pd.DataFrame:
+    """:data:`ANCHORS` with our 100-label row (the pretrained runs' mean and std) added when there is one."""
+    ours = semi[(semi["init"] == "pretrained") & (semi["labels"] == 100)]["test_acc"]
+    table = ANCHORS.copy()
+    if len(ours):
+        table.loc[len(table)] = [
+            "this report: FixMatch from the pretrained encoder",
+            ours.mean(),
+            ours.std(),
+            "the semi-supervised table above",
+        ]
+    return table

@@ -27,10 +27,10 @@ def _code_lines(cell_source: str) -> int:
 
 @pytest.mark.parametrize("name", report.NOTEBOOKS)
 def test_notebooks_are_thin(name):
-    """At most 100 logical code lines (comments and blank lines excluded) and no function, class or lambda."""
+    """At most 120 logical code lines (comments and blank lines excluded) and no function, class or lambda."""
     nb = json.loads((report.REPO / "notebooks" / f"{name}.ipynb").read_text())
     code = ["".join(c["source"]) for c in nb["cells"] if c["cell_type"] == "code"]
-    assert sum(_code_lines(src) for src in code) <= 100, name
+    assert sum(_code_lines(src) for src in code) <= 120, name
     for src in code:
         defined = [
             type(n).__name__

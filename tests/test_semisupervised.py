@@ -111,3 +111,12 @@ def test_tiny_real_mnist_run_improves_over_its_labelled_only_start(mnist_train, 
     after = accuracy_and_loss(trained, xt, yt, device="cpu")[1]
     assert after > start + 0.02, (start, after)
     assert hist["mask_rate"].iloc[-1] > hist["mask_rate"].iloc[0]  # more unlabelled images teach as it learns
+
+
+def test_anchors_table_adds_our_100_label_row_only_when_measured():
+    import pandas as pd
+
+    semi = pd.DataFrame({"labels": [100, 100, 1000], "init": ["pretrained"] * 3, "test_acc": [0.97, 0.99, 0.995]})
+    table = ss.anchors_table(semi)
+    assert len(table) == len(ss.ANCHORS) + 1 and table.iloc[-1]["test accuracy"] == pytest.approx(0.98)
+    assert len(ss.anchors_table(semi[semi["labels"] == 1000])) == len(ss.ANCHORS)
