@@ -189,7 +189,6 @@ def _run(job):
     """One cached semi-supervised run (a joblib worker): ``(model, history, loaded)``."""
     ae, init, idx, settings = job["autoencoder"], job["init"], job["idx"], job["settings"]
     cfg = semisupervised_config(ae, len(idx), job["subset"], init, settings)
-    torch.set_num_threads(job.get("threads", torch.get_num_threads()))
 
     def train():
         seed_everything(job["subset"])
@@ -285,7 +284,6 @@ def load_or_train_semisupervised(
                         "y_eval": y_test,
                         "device": device,
                         "results_dir": results_dir,
-                        "threads": 1,
                         "path": results_dir / f"classifier_semisup_{n}_{init}_{subset}.pt",
                     }
                 )
