@@ -185,8 +185,8 @@ def semisupervised_config(autoencoder, n_labels: int, subset: int, init: str, se
     }
 
 
-def _run(job):
-    """One cached semi-supervised run (a joblib worker): ``(model, history, loaded)``."""
+def _run(job, x, y, x_eval, y_eval):
+    """One cached semi-supervised run (a joblib worker; the arrays are broadcast once): ``(model, history, loaded)``."""
     ae, init, idx, settings = job["autoencoder"], job["init"], job["idx"], job["settings"]
     cfg = semisupervised_config(ae, len(idx), job["subset"], init, settings)
 
@@ -198,20 +198,20 @@ def _run(job):
             latent_dim=ae.latent_dim,
             widths=encoder_widths(ae),
         )
-        rest = np.setdiff1d(np.arange(len(job["x"])), idx)  # the unlabelled images: every other training image
+        rest = np.setdiff1d(np.arange(len(x)), idx)  # the unlabelled images: every other training image
         return fit_fixmatch(
             model,
-            job["x"][idx],
-            job["y"][idx],
-            job["x"][rest],
+            x[idx],
+            y[idx],
+            x[rest],
             steps=settings["steps"],
             lr=settings["lr"],
             encoder_lr_factor=settings["encoder_lr_factor"] if init == "pretrained" else 1.0,
             threshold=settings["threshold"],
             align=settings["align"],
             strong=strong_augment(**settings["strong"]),
-            x_eval=job["x_eval"],
-            y_eval=job["y_eval"],
+            x_eval=x_eval,
+            y_eval=y_eval,
             steps_per_round=settings["steps_per_round"],
             labelled_batch=settings["labelled_batch"],
             unlabelled_ratio=settings["unlabelled_ratio"],
@@ -278,16 +278,12 @@ def load_or_train_semisupervised(
                         "subset": subset,
                         "settings": settings,
                         "idx": balanced_subset(y_train.numpy(), n, seed=subset),
-                        "x": x_train,
-                        "y": y_train,
-                        "x_eval": x_test,
-                        "y_eval": y_test,
                         "device": device,
                         "results_dir": results_dir,
                         "path": results_dir / f"classifier_semisup_{n}_{init}_{subset}.pt",
                     }
                 )
-    outs = parallel_map(_run, jobs, n_jobs=n_jobs)
+    outs = parallel_map(_run, jobs, n_jobs=n_jobs, shared=(x_train, y_train, x_test, y_test))
     rows, histories, models = [], {}, {}
     for job, (model, hist, loaded) in zip(jobs, outs):
         loss, acc = accuracy_and_loss(model, x_test, y_test, device=device)
