@@ -33,9 +33,10 @@ from records import save
 from helpers.data import load_train_test
 from helpers.gan import bf16_is_fast
 from helpers.models import Autoencoder
+from helpers.parallel import parallel_map
+from helpers.runtime import seed_everything
 from helpers.search import halving_search_cv
 from helpers.training import fit_autoencoder
-from helpers.utils import parallel_map, seed_everything
 
 RECIPE = dict(lr=1e-2, batch_size=128, revive=0.5, latent_dim=10)  # notebook 01's pick and final recipe
 

@@ -2,7 +2,7 @@
 
     python benchmarks/channels_last.py [--steps 60] [--batch-size 128] [--threads N] [--device cpu]
 
-``helpers.utils.to_device`` moves every model to channels-last before training or inference; this
+``helpers.runtime.to_device`` moves every model to channels-last before training or inference; this
 script times both layouts side by side in one process (alternating, so machine noise hits both)
 and prints img/s and the ratio for the autoencoder and the encoder classifier.
 """
@@ -65,7 +65,7 @@ def main():
     save(
         "channels_last",
         what=f"Training steps (batch {args.batch_size}) of the homework report's conv nets with "
-        "the default NCHW layout and with channels-last (what helpers.utils.to_device uses), alternating in one "
+        "the default NCHW layout and with channels-last (what helpers.runtime.to_device uses), alternating in one "
         "process.",
         columns=["model", "threads", "NCHW images/s", "channels-last images/s", "ratio"],
         rows=rows,

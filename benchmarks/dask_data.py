@@ -2,7 +2,7 @@
 
     python benchmarks/dask_data.py [--root ../shared/data] [--tasks 12] [--workers 2]
 
-Starts a LocalCluster and runs the same trivial per-fold tasks through ``helpers.utils.parallel_imap`` twice,
+Starts a LocalCluster and runs the same trivial per-fold tasks through ``helpers.parallel.parallel_imap`` twice,
 in one run: (a) each task carries the 60,000-image array itself (what pickling the data into every task
 costs), (b) the array is passed as ``shared`` and broadcast to each worker once, as ``grid_search_cv`` does.
 Prints the bytes each task pickles and the wall time of each way.
@@ -16,7 +16,7 @@ from distributed import Client, LocalCluster
 from records import save
 
 from helpers.data import load_mnist
-from helpers.utils import parallel_imap
+from helpers.parallel import parallel_imap
 
 
 def in_item(item):

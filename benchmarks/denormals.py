@@ -19,8 +19,8 @@ from records import save
 from helpers import loop
 from helpers.data import cv_folds, load_mnist
 from helpers.models import Autoencoder
+from helpers.runtime import seed_everything
 from helpers.training import fit_autoencoder
-from helpers.utils import seed_everything
 
 
 def main():

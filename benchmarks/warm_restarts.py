@@ -26,9 +26,10 @@ from records import save
 
 from helpers.data import cv_folds, load_train_test
 from helpers.models import Autoencoder
+from helpers.parallel import parallel_map
 from helpers.profiles import AUTOENCODER
+from helpers.runtime import seed_everything
 from helpers.training import fit_autoencoder
-from helpers.utils import parallel_map, seed_everything
 
 FULL = AUTOENCODER["full"]
 

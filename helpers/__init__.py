@@ -1,5 +1,5 @@
 """Helpers for the MNIST unsupervised-learning report: data, models, training, search, plots."""
 
-from .utils import device, seed_everything
+from .runtime import device, seed_everything
 
 __all__ = ["device", "seed_everything"]

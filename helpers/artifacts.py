@@ -9,9 +9,10 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
+from .files import CorruptFileError, atomic_save, atomic_write, config_key, read_torch_file
 from .models import HOMEWORK_CHANNELS, HOMEWORK_HIDDEN, Autoencoder, load_model, save_model, widths_config
+from .runtime import seed_everything
 from .training import fit_autoencoder, loss_config
-from .utils import CorruptFileError, atomic_save, atomic_write, config_key, read_torch_file, seed_everything
 
 
 def _read_log(path: Path):

@@ -11,8 +11,8 @@ import torch
 from .artifacts import load_or_train_autoencoder
 from .baselines import fit_pca, pca_reconstruct
 from .models import HOMEWORK_CHANNELS, HOMEWORK_HIDDEN
+from .parallel import parallel_map
 from .training import dead_units, reconstruction_mse
-from .utils import parallel_map
 
 
 def final_model_jobs(pick_dim: int, compare_dim: int | None, revive) -> list[tuple[int, float | None]]:

@@ -10,8 +10,9 @@ import torch
 from .artifacts import checkpoint_path, load_or_compute_table, load_or_train
 from .data import balanced_subset
 from .models import Autoencoder, EncoderClassifier, count_parameters, ensemble_of, fingerprint
+from .parallel import parallel_map
+from .runtime import seed_everything
 from .training import accuracy_and_loss, fit_classifier
-from .utils import parallel_map, seed_everything
 
 
 def encoder_widths(autoencoder: Autoencoder | None) -> dict:
@@ -193,7 +194,7 @@ def label_efficiency(
     trained on balanced subsets of ``sizes`` labels (the pretrained encoder at ``encoder_lr_factor``
     times the head's learning rate). Subsets smaller than ``large_from`` use
     ``seeds``, larger ones ``seeds_large``; each run takes at least ``min_steps`` optimizer steps.
-    The runs are independent and spread over ``n_jobs`` processes (:func:`helpers.utils.parallel_map`)."""
+    The runs are independent and spread over ``n_jobs`` processes (:func:`helpers.parallel.parallel_map`)."""
     jobs = []
     for n in sizes:
         for seed in seeds if n < large_from else seeds_large:

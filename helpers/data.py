@@ -11,7 +11,7 @@ import numpy as np
 import torch
 from sklearn.model_selection import KFold, train_test_split
 
-from .utils import check_positive
+from .runtime import check_positive
 
 ROOT_ENV = "MNIST_ROOT"
 DOWNLOAD_ENV = "MNIST_DOWNLOAD"

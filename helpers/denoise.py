@@ -11,10 +11,12 @@ import torch
 from .artifacts import checkpoint_path, load_or_train
 from .baselines import choose_by_validation, gaussian_blur, median_filter, pca_reconstruct
 from .corruption import corrupt_fixed
+from .files import save_npz
 from .metrics import quality_table
 from .models import Autoencoder
+from .parallel import parallel_map
+from .runtime import seed_everything
 from .training import accuracy_and_loss, fit_autoencoder, predict
-from .utils import parallel_map, save_npz, seed_everything
 
 
 def load_or_train_denoiser(

@@ -16,11 +16,12 @@ from torch.optim.swa_utils import AveragedModel, get_ema_multi_avg_fn
 
 from .artifacts import checkpoint_path, load_or_compute_table, load_or_train, load_or_train_models
 from .data import train_val_split
+from .files import atomic_write, save_npz
 from .loop import epoch_loop
 from .models import Discriminator, Generator, SmallCNN
+from .runtime import check_positive, seed_everything, to_device
+from .runtime import device as pick_device
 from .training import fit_classifier
-from .utils import atomic_write, check_positive, save_npz, seed_everything, to_device
-from .utils import device as pick_device
 
 
 def to_gan_range(x: torch.Tensor) -> torch.Tensor:

@@ -12,7 +12,7 @@ import torch
 from tqdm import tqdm
 
 from .data import batch_indices
-from .utils import atomic_save, load_checkpoint
+from .files import atomic_save, load_checkpoint
 
 CHECKPOINT_FORMAT = 2  # bumped when the checkpoint's layout changes: an older one is set aside, not misread
 FLUSH_DENORMALS = True  # see epoch_loop; False only to measure what it saves (benchmarks/denormals.py)

@@ -10,7 +10,7 @@ import subprocess
 from datetime import datetime, timezone
 from pathlib import Path
 
-from .utils import atomic_write
+from .files import atomic_write
 
 NAME = "run_manifest.json"
 CACHED = ("*.pt", "*.csv", "*.json", "cv_runs/*", "checkpoints/*")  # what a run would reload instead of computing

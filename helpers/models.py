@@ -8,7 +8,8 @@ from pathlib import Path
 import torch
 from torch import nn
 
-from .utils import CorruptFileError, atomic_save, check_positive, read_torch_file
+from .files import CorruptFileError, atomic_save, read_torch_file
+from .runtime import check_positive
 
 _REGISTRY: dict[str, type] = {}
 

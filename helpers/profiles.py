@@ -7,7 +7,7 @@ from pathlib import Path
 import pandas as pd
 import torch
 
-from .utils import device, note, seed_everything
+from .runtime import device, note, seed_everything
 
 PROFILES = ("full", "quick")
 

@@ -16,18 +16,11 @@ from sklearn.model_selection import ParameterGrid
 from tqdm import tqdm
 
 from .data import cv_folds
+from .files import atomic_write, config_key, ensure_dir
 from .models import HOMEWORK_CHANNELS, HOMEWORK_HIDDEN, Autoencoder, widths_config
+from .parallel import check_n_jobs, parallel_imap
+from .runtime import check_images, check_positive, seed_everything
 from .training import fit_autoencoder, loss_config
-from .utils import (
-    atomic_write,
-    check_images,
-    check_n_jobs,
-    check_positive,
-    config_key,
-    ensure_dir,
-    parallel_imap,
-    seed_everything,
-)
 
 PARAMS = ("lr", "latent_dim")
 
@@ -309,7 +302,7 @@ def grid_search_cv(
     interrupted search resumes where it stopped and changed settings never reuse stale rows. Rows of an
     existing ``results_dir/cv_folds.csv`` with a matching key count as done too, so a fresh clone with the
     committed CSV reloads the search instead of retraining it.
-    Folds run through :func:`~helpers.utils.parallel_imap`: in ``n_jobs`` local joblib processes (``-1``: one
+    Folds run through :func:`~helpers.parallel.parallel_imap`: in ``n_jobs`` local joblib processes (``-1``: one
     per core), each limited to ``cores // n_jobs`` torch threads, or with ``backend="dask"`` on the Dask
     cluster of the current client (or ``DASK_SCHEDULER_ADDRESS``), the data broadcast to each worker once.
     Workers only return rows; this process writes them, so no shared filesystem is needed.

@@ -18,9 +18,10 @@ from .corruption import Compose, Cutout, GaussianNoise, RandomAffine
 from .data import balanced_subset
 from .loop import epoch_loop
 from .models import fingerprint
+from .parallel import parallel_map
+from .runtime import check_images, check_positive, note, seed_everything, to_device
+from .runtime import device as pick_device
 from .training import accuracy_and_loss
-from .utils import check_images, check_positive, note, parallel_map, seed_everything, to_device
-from .utils import device as pick_device
 
 WEAK = dict(max_degrees=10.0, translate=0.08, scale=(0.9, 1.1))  # the notebook's supervised augmentation
 STRONG = dict(max_degrees=20.0, translate=0.15, scale=(0.75, 1.25), cutout=7, noise=0.15)

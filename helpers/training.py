@@ -10,8 +10,8 @@ from torch import nn
 from torch.nn import functional as F
 
 from .loop import epoch_loop
-from .utils import check_images, check_positive, to_device
-from .utils import device as pick_device
+from .runtime import check_images, check_positive, to_device
+from .runtime import device as pick_device
 
 SCHEDULES = (None, "onecycle", "cosine")
 AE_LOSSES = ("mse", "bce")

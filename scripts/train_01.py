@@ -20,7 +20,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))  # the repo root, s
 
 from helpers import autoencoder, profiles, search  # noqa: E402
 from helpers.data import load_train_test  # noqa: E402
-from helpers.utils import cpu_count  # noqa: E402
+from helpers.parallel import cpu_count  # noqa: E402
 
 
 def main(argv=None):

@@ -12,10 +12,10 @@ import distributed
 import pandas as pd
 import pytest
 
+from helpers.parallel import dask_client, task_threads
 from helpers.profiles import AUTOENCODER
 from helpers.report import REPO
 from helpers.search import grid_search_cv
-from helpers.utils import dask_client, task_threads
 
 pytestmark = pytest.mark.slow  # a Dask cluster / whole trainings
 

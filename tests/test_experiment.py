@@ -501,7 +501,7 @@ def test_final_autoencoder_widths_and_loss_train_that_network_and_only_other_set
 
 
 def test_save_npz_is_read_by_numpy_without_pickles_and_is_the_same_bytes_for_the_same_arrays(tmp_path):
-    from helpers.utils import save_npz
+    from helpers.files import save_npz
 
     arrays = {"epoch_1": np.arange(12, dtype=np.float32).reshape(3, 4), "epoch_2": np.ones((2, 1, 28, 28), np.uint8)}
     a = save_npz(tmp_path / "a.npz", arrays)

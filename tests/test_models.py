@@ -16,7 +16,7 @@ from helpers.models import (
     load_model,
     save_model,
 )
-from helpers.utils import to_device
+from helpers.runtime import to_device
 
 
 @pytest.mark.parametrize("d", [2, 10])
@@ -166,8 +166,8 @@ def test_to_device_uses_channels_last_without_changing_outputs(make, tmp_path):
 
 @pytest.mark.parametrize("damage", ["truncated", "empty", "text", "foreign"])
 def test_load_model_names_a_broken_file_and_what_to_do(tmp_path, damage):
+    from helpers.files import CorruptFileError
     from helpers.models import load_model, save_model
-    from helpers.utils import CorruptFileError
 
     path = save_model(Autoencoder(2), tmp_path / "autoencoder.pt")
     if damage == "truncated":

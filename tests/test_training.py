@@ -203,7 +203,7 @@ def test_load_or_compute_table_reuses_only_same_config(tmp_path):
 def test_parallel_map_keeps_order_and_limits_threads():
     import os
 
-    from helpers.utils import cpu_count, parallel_map
+    from helpers.parallel import cpu_count, parallel_map
 
     probe = lambda item: (item * 2, torch.get_num_threads(), os.getpid())  # noqa: E731
     out = parallel_map(probe, [3, 1, 2], n_jobs=2)
