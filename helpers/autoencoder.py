@@ -113,49 +113,6 @@ def reviving_table(plain, revived, x) -> pd.DataFrame:
     )
 
 
-def describe_pick(comparison: pd.DataFrame, summary: pd.DataFrame, lr: float) -> str:
-    """Markdown: whether the CV's pick (row 0 of :func:`compare_final_models`, trained at ``lr``) has the lowest
-    test MSE of the final models, and if not, why: an ablation of the recipe that wins, or another size that the
-    CV (``summary`` of a halving search) dropped at a short rung or scored within its spread over folds."""
-    pick, lowest = comparison.iloc[0], comparison[comparison.lowest].iloc[0]
-    text = (
-        f"Of the {len(comparison)} final models trained here, the lowest test MSE is **{lowest['test_mse']:.5f}** "
-        f"(d = {int(lowest['latent_dim'])}, {lowest['chosen by']}): the CV's pick "
-    )
-    if lowest.name == pick.name:
-        return text + "**is** the best of them."
-    text += f"is {100 * (pick['test_mse'] / lowest['test_mse'] - 1):.1f}% behind it. "
-    if lowest["chosen by"] == "ablation":
-        return (
-            text + "That model differs from the pick in its recipe, not in a grid setting, so the CV did not score it."
-        )
-    at_lr = summary[summary.lr == lr]
-    mine = at_lr[at_lr.latent_dim == pick.latent_dim].sort_values("rung")
-    other = at_lr[at_lr.latent_dim == lowest.latent_dim].sort_values("rung")
-    if other.empty:
-        return text + f"The CV did not score d = {int(lowest['latent_dim'])} at the pick's learning rate."
-    o = other.iloc[-1]
-    m = mine[mine.rung == o.rung].iloc[0]
-    gap = (o.val_mse_mean - m.val_mse_mean) / max(o.val_mse_std, m.val_mse_std)
-    where = (
-        f"the last rung ({int(o.epochs)} epochs)"
-        if o.rung == mine.rung.max()
-        else f"rung {int(o.rung)} ({int(o.epochs)} epochs), where it dropped out,"
-    )
-    why = (
-        "within the spread over folds, so the cross-validation cannot tell the two apart"
-        if abs(gap) < 1
-        else "the short rung ranked the two otherwise than full training does"
-        if o.rung < mine.rung.max()
-        else "the folds and the test set disagree by more than the folds' spread"
-    )
-    return text + (
-        f"At {where} the CV scored d = {int(lowest['latent_dim'])} at {o.val_mse_mean:.5f} "
-        f"± {o.val_mse_std:.5f} against the pick's {m.val_mse_mean:.5f} ± {m.val_mse_std:.5f}, {gap:.1f} standard "
-        f"deviations of the folds apart: {why}."
-    )
-
-
 def comparison_metrics(comparison: pd.DataFrame) -> dict:
     """The results-file entries of :func:`compare_final_models`: the homework report's size (when trained), whether the
     pick
@@ -175,18 +132,23 @@ def comparison_metrics(comparison: pd.DataFrame) -> dict:
     return out
 
 
-def describe_reviving(comparison: pd.DataFrame, finals: dict, x, revive, epochs: int) -> tuple[str, pd.DataFrame]:
+def reviving_ablation(comparison: pd.DataFrame, finals: dict, x, revive) -> tuple[pd.DataFrame, dict]:
     """The ablation of :func:`compare_final_models`: dead units per layer on ``x`` with and without reviving at the
-    same size (:func:`reviving_table`), and a Markdown sentence with the totals and both test MSEs."""
+    same size (:func:`reviving_table`), and the totals: ``latent_dim, units, dead_plain, dead_revived,
+    reinitialisations, test_mse_plain, test_mse_revived``."""
     ab = comparison[comparison["chosen by"] == "ablation"].iloc[0]
-    d, mse_plain = int(ab.latent_dim), ab.test_mse
-    mse_revived = comparison[(comparison.latent_dim == d) & (comparison["chosen by"] != "ablation")].test_mse.iloc[0]
+    d = int(ab.latent_dim)
     revived, hist, _ = finals[(d, revive)]
     units = reviving_table(finals[(d, None)][0], revived, x)
-    text = (
-        f"At d = {d}: **{int(units['dead, plain'].sum())}** of {int(units['units'].sum())} units are dead after plain "
-        f"training and **{int(units['dead, revived'].sum())}** with reviving ({int(hist['revived'].sum())} "
-        f"re-initialisations over the first {int(revive * epochs)} epochs); test MSE {mse_plain:.5f} plain and "
-        f"**{mse_revived:.5f}** revived ({100 * (mse_revived / mse_plain - 1):+.1f}%)."
-    )
-    return text, units
+    totals = {
+        "latent_dim": d,
+        "units": int(units["units"].sum()),
+        "dead_plain": int(units["dead, plain"].sum()),
+        "dead_revived": int(units["dead, revived"].sum()),
+        "reinitialisations": int(hist["revived"].sum()),
+        "test_mse_plain": float(ab.test_mse),
+        "test_mse_revived": float(
+            comparison[(comparison.latent_dim == d) & (comparison["chosen by"] != "ablation")].test_mse.iloc[0]
+        ),
+    }
+    return units, totals

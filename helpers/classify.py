@@ -385,56 +385,10 @@ def load_or_compute_label_efficiency(
     )
 
 
-def describe_methods(results: pd.DataFrame, best_name: str) -> str:
-    """Markdown: the test accuracy of each method of :func:`method_results` (the fine-tuned encoder with its
-    spread over seeds and its ensemble), against the homework report's, and which model is saved."""
-    ft = results.loc["finetuned"]
-    text = (
-        f"The fine-tuned pretrained encoder reaches **{ft.test_accuracy:.2%}** test accuracy (test loss "
-        f"{ft.test_loss:.4f}) "
-        f"with the run of best validation accuracy (seed {int(ft.seed)}, {ft.val_accuracy:.2%} on validation)"
-    )
-    if ft.test_accuracy_count > 1:
-        text += (
-            f"; over its {int(ft.test_accuracy_count)} seeds the test accuracy is {ft.test_accuracy_mean:.2%} ± "
-            f"{ft.test_accuracy_std:.2%} (from {ft.test_accuracy_min:.2%} to {ft.test_accuracy_max:.2%}). "
-        )
-    else:
-        text += ". "
-    if "finetuned_ensemble" in results.index:
-        e = results.loc["finetuned_ensemble"]
-        text += (
-            f"Their ensemble (the mean of the {int(e.test_accuracy_count)} runs' softmax outputs) reaches "
-            f"**{e.test_accuracy:.2%}** (test loss {e.test_loss:.4f}; {e.val_accuracy:.2%} on validation). "
-        )
-    fh, sc = results.loc["frozen_head"], results.loc["latent10_scratch"]
-    return text + (
-        f"The frozen encoder with only its head trained reaches {fh.test_accuracy:.2%} with "
-        f"{int(fh.trainable_params):,} trainable parameters, and the latent-10 encoder trained from scratch "
-        f"{sc.test_accuracy:.2%}. The homework report reported 98.369% (test loss 0.0792). The model with the best "
-        f"validation accuracy (`{best_name}`) is saved as `results/classifier.pt`."
-    )
-
-
 def label_efficiency_means(tables: dict) -> dict:
     """``{recipe: DataFrame labels x init (pretrained / scratch) of mean test accuracy}`` from label-efficiency
     tables."""
     return {name: df.groupby(["labels", "init"])["test_acc"].mean().unstack() for name, df in tables.items()}
-
-
-def describe_label_efficiency(means: dict) -> str:
-    """One sentence per recipe of :func:`label_efficiency_means`: pretrained vs scratch at the fewest and most
-    labels."""
-    lines = []
-    for name, m in means.items():
-        lo, hi = m.index.min(), m.index.max()
-        lines.append(
-            f"With {lo} labels and {'augmentation' if name == 'augmented' else name} the pretrained encoder reaches "
-            f"{m.loc[lo, 'pretrained']:.1%} test accuracy against {m.loc[lo, 'scratch']:.1%} from scratch "
-            f"({100 * (m.loc[lo, 'pretrained'] - m.loc[lo, 'scratch']):+.1f} points); with {hi:,} labels the two are "
-            f"{m.loc[hi, 'pretrained']:.2%} and {m.loc[hi, 'scratch']:.2%}."
-        )
-    return " ".join(lines)
 
 
 def summary_metrics(results: pd.DataFrame, means: dict, best_name: str) -> dict:

@@ -204,25 +204,31 @@ def training_table(fits: dict) -> pd.DataFrame:
 NOISE_ONLY = r"noise σ=[0-9.]+"  # the settings of a quality table with Gaussian noise alone
 
 
-def describe_margins(quality: pd.DataFrame, denoisers) -> str:
-    """Markdown: the best baseline at σ = 0.3, then per denoiser its PSNR there and its margin over the best
-    baseline of each setting (noise levels, and all settings it was scored on)."""
-    baselines = quality[~quality.method.isin(denoisers)]
-    best_base = baselines.loc[baselines.groupby("setting")["psnr"].idxmax()].set_index("setting")
-    lines = []
+def margins(quality: pd.DataFrame, denoisers) -> pd.DataFrame:
+    """Each denoiser's margin in PSNR over the best baseline of each setting: one row per denoiser with its PSNR and
+    SSIM at σ = 0.3, how many noise levels (Gaussian noise alone) and test settings it leads, and the smallest and
+    largest margin over the noise levels."""
+    best_base = best_baselines(quality, denoisers)
+    rows = {}
     for method in denoisers:
         d = quality[quality.method == method].set_index("setting")
         margin = d["psnr"] - best_base["psnr"].reindex(d.index)
         sig = margin[margin.index.str.fullmatch(NOISE_ONLY)]
-        lines.append(
-            f"* **{method}**: {d.loc['noise σ=0.3', 'psnr']:.1f} dB at σ = 0.3 (SSIM "
-            f"{d.loc['noise σ=0.3', 'ssim']:.3f}); "
-            f"ahead of the best baseline at {int((sig > 0).sum())} of the {len(sig)} noise levels (margin from "
-            f"{sig.min():+.1f} to {sig.max():+.1f} dB) and in {int((margin > 0).sum())} of the {len(margin)} test "
-            f"settings it was scored on."
-        )
-    b03 = best_base.loc["noise σ=0.3"]
-    return f"Best baseline at σ = 0.3 (noise only): {b03.method}, {b03.psnr:.1f} dB.\n\n" + "\n".join(lines)
+        rows[method] = {
+            "PSNR σ=0.3": d.loc["noise σ=0.3", "psnr"],
+            "SSIM σ=0.3": d.loc["noise σ=0.3", "ssim"],
+            "noise levels led": f"{int((sig > 0).sum())} of {len(sig)}",
+            "margin min (dB)": sig.min(),
+            "margin max (dB)": sig.max(),
+            "settings led": f"{int((margin > 0).sum())} of {len(margin)}",
+        }
+    return pd.DataFrame(rows).T.rename_axis("denoiser")
+
+
+def best_baselines(quality: pd.DataFrame, denoisers) -> pd.DataFrame:
+    """The baseline with the highest PSNR in each setting of ``quality`` (``setting`` index; ``method, psnr, ssim``)."""
+    baselines = quality[~quality.method.isin(denoisers)]
+    return baselines.loc[baselines.groupby("setting")["psnr"].idxmax()].set_index("setting")
 
 
 def summary_metrics(

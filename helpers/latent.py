@@ -96,17 +96,3 @@ def sample_gaussian(model, z_train, n=32, seed=0):
         samples = dist.sample((n,)).float()
     model.eval().cpu()
     return model.decoder(samples)
-
-
-def describe_separation(sep: pd.DataFrame, pairs, latent_dim: int, k: int = 5) -> str:
-    """Markdown: the ``k``-NN accuracy of :func:`separation_scores` in the full latent and its PCA-2 view, and the
-    digit pairs of :func:`confused_pairs`."""
-    col = f"{k}-NN accuracy"
-    return (
-        f"With all {latent_dim} latent variables a {k}-nearest-neighbour rule (fitted on training codes) labels "
-        f"{sep.loc['full latent', col]:.1%} of test digits correctly; in the 2-D PCA view only "
-        f"{sep.loc['PCA-2', col]:.1%}. "
-        f"The pairs the latent neighbours confuse most are "
-        + ", ".join(f"{i} and {j} ({n} test images)" for n, i, j in pairs)
-        + "."
-    )

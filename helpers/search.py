@@ -60,22 +60,6 @@ class CVResult:
             return float("nan")
         return float((self.folds["n_train"] * self.folds["epochs_run"]).sum() / self.wall_seconds)
 
-    def describe_best(self) -> str:
-        """Markdown: the best point with its mean ± std over folds at the last rung, and the flagged runs."""
-        b, n_folds = self.best, int(self.folds["fold"].nunique())
-        at = (
-            f"at the last rung ({int(self.rungs['epochs'].iloc[-1])} epochs, the final model's length) "
-            if len(self.rungs)
-            else ""
-        )
-        return (
-            f"**Best point:** learning rate {b['lr']:g}, latent dimension {b['latent_dim']} — {at}mean validation MSE "
-            f"{b['val_mse_mean']:.6f} ± {b['val_mse_std']:.6f}, mean train MSE {b['train_mse_mean']:.6f} ± "
-            f"{b['train_mse_std']:.6f} over {n_folds} folds. Runs flagged diverged: "
-            f"{int(self.folds['diverged'].sum())}; "
-            f"collapsed to the mean image: {int(self.folds['collapsed'].sum())}."
-        )
-
     def metrics(self) -> dict:
         """The search's numbers for the results file: best point, its CV figures, rungs, wall time and images/s."""
         b = self.best
@@ -91,26 +75,14 @@ class CVResult:
         }
         if len(self.rungs):
             out["cv_rungs"] = [int(e) for e in self.rungs["epochs"]]
-        if self._on():
-            out["cv_device"] = self._on().removeprefix(" on ")
+        if self.devices:
+            out["cv_device"] = " and ".join(self.devices)
         return out
 
-    def describe(self) -> str:
-        """One Markdown sentence: how many runs, how many were reloaded, wall time and images/s."""
-        kind = "(point, fold, rung)" if len(self.rungs) else "(point, fold)"
-        return (
-            f"{len(self.folds)} {kind} runs; {len(self.folds) - self.n_trained} were reloaded from the saved results "
-            "of "
-            f"an earlier run with the same settings (`results/cv_folds.csv`), {self.n_trained} trained in this run. "
-            "When "
-            f"they were trained, the search took **{self.wall_seconds / 60:.1f} min** of wall time{self._on()} "
-            f"({self.images_per_second:,.0f} training images per second over all folds and epochs)."
-        )
-
-    def _on(self) -> str:
-        """ " on cpu" / " on cuda": the device the rows trained on (rows saved before it was recorded: nothing)."""
-        devices = sorted(set(self.folds["device"].dropna())) if "device" in self.folds else []
-        return f" on {' and '.join(devices)}" if devices else ""
+    @property
+    def devices(self) -> list[str]:
+        """The devices the rows trained on (none for rows saved before it was recorded)."""
+        return sorted(set(self.folds["device"].dropna())) if "device" in self.folds else []
 
 
 def _run_fold(task, x, run_cfg, device):

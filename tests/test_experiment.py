@@ -136,35 +136,23 @@ def test_compare_final_models_and_why_the_pick_is_not_the_lowest(mnist_train):
     table = autoencoder.compare_final_models(finals, x, x, pick_dim=4, revive=0.5, device="cpu")
     assert table["chosen by"].tolist() == ["our CV", "homework report", "ablation"]
     assert table.lowest.tolist() == [True, False, False] and pd.isna(table.pca_test_mse.iloc[2])
-    summary = pd.DataFrame(
-        {
-            "rung": [0, 0, 1],
-            "epochs": [1, 1, 3],
-            "lr": [0.01] * 3,
-            "latent_dim": [4, 10, 4],
-            "val_mse_mean": [0.05, 0.06, 0.04],
-            "val_mse_std": [0.001, 0.001, 0.001],
-        }
-    )
-    assert autoencoder.describe_pick(table, summary, 0.01).endswith("**is** the best of them.")
     swapped = {(10, 0.5): (bad, hist, False), (4, 0.5): (good, hist, False)}  # the pick, d=10, is the worse model
     table = autoencoder.compare_final_models(swapped, x, x, pick_dim=10, revive=0.5, device="cpu")
-    summary["latent_dim"] = [10, 4, 10]
-    text = autoencoder.describe_pick(table, summary, 0.01)
-    assert "the CV's pick is" in text and "rung 0 (1 epochs), where it dropped out" in text
-    assert "10.0 standard deviations" in text and "the short rung ranked the two otherwise" in text
+    assert table.lowest.tolist() == [False, True] and table.latent_dim.tolist() == [10, 4]
     metrics = autoencoder.comparison_metrics(table)
     assert metrics["pick_is_lowest_test_mse"] is False and metrics["compare_latent_dim"] == 4
 
 
-def test_describe_reviving_counts_dead_units(mnist_train):
+def test_reviving_ablation_counts_dead_units(mnist_train):
     x = mnist_train[0][:200]
     good, bad, hist = _finals()
     finals = {(4, 0.5): (good, hist, False), (4, None): (bad.__class__(4), hist, True)}
     table = autoencoder.compare_final_models(finals, x, x, pick_dim=4, revive=0.5, device="cpu")
-    text, units = autoencoder.describe_reviving(table, finals, x, 0.5, 10)
-    assert "At d = 4:" in text and "3 re-initialisations over the first 5 epochs" in text
+    units, totals = autoencoder.reviving_ablation(table, finals, x, 0.5)
     assert {"dead, plain", "dead, revived", "units"} <= set(units.columns)
+    assert totals["latent_dim"] == 4 and totals["reinitialisations"] == int(hist["revived"].sum())
+    assert totals["dead_plain"] == units["dead, plain"].sum() and totals["units"] == units["units"].sum()
+    assert totals["test_mse_plain"] == table.test_mse.iloc[-1] and totals["test_mse_revived"] == table.test_mse.iloc[0]
 
 
 def _gan_cfg(x, **kw):
@@ -262,10 +250,6 @@ def test_load_or_train_gan_saves_loads_and_retrains_on_a_change(mnist_train, tmp
     assert len(calls) == 3 and again.fid.tolist() == table.fid.tolist()  # loaded, not retrained
     rt = gan.recipe_table(table, 1)
     assert set(rt.index) == set(recipes) and rt.fid.is_monotonic_increasing and rt.attrs["epoch"] == 1
-    spread = pd.DataFrame({"fid": [2.0, 2.1], "is": [5.0, 5.1]})
-    spread.attrs["n"] = 10
-    text = gan.describe_recipes(rt, spread, main_fid=float(rt.loc["ours", "fid"]))
-    assert "the same as the main run's" in text and "no smoothing" in text and "10 samples" in text
 
 
 def test_recipe_study_reads_our_row_from_the_main_run_when_it_measured_the_spread(mnist_train, tmp_path):
@@ -305,7 +289,13 @@ def test_recipe_study_reads_our_row_from_the_main_run_when_it_measured_the_sprea
         study["table"].loc["ours", "fid"] == ep.fid[1]
         and study["table"].loc["ours", "fid_draw_std"] == ep.fid_draw_std[1]
     )
-    assert study["curves"]["ours"].epoch.tolist() == [1, 2] and "the main run itself at that epoch" in study["text"]
+    assert study["curves"]["ours"].epoch.tolist() == [1, 2] and study["main_fid"] is None
+    t = study["table"]
+    assert (
+        t.loc["ours", "fid_vs_ours"] == 0
+        and t.loc["no smoothing", "fid_vs_ours"] == t.fid["no smoothing"] - t.fid["ours"]
+    )
+    assert np.isclose(t.loc["ours", "twice_combined_std"], 2 * np.sqrt(2) * t.loc["ours", "fid_draw_std"])
     # a main log without the spread at that epoch: our recipe is rerun as a side run and checked against the main run
     study = gan.recipe_study(
         tmp_path / "recipes.csv",
@@ -320,9 +310,8 @@ def test_recipe_study_reads_our_row_from_the_main_run_when_it_measured_the_sprea
         device="cpu",
         progress=False,
     )
-    assert (
-        len(calls) == n_main + 4 and "the main run's" in study["text"]
-    )  # ours: 2 epochs; the candidate: its checkpoint
+    assert len(calls) == n_main + 4  # ours: 2 epochs; the candidate: its checkpoint
+    assert study["main_fid"] == ep.fid[1]  # the main run's FID at that epoch, for the side run to be checked against
     with pytest.raises(ValueError, match="spread_at"):
         gan.load_or_train_gan(tmp_path / "x", x, _gan_cfg(x), spread_at=(0, spread_of), progress=False)
 

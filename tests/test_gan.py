@@ -489,9 +489,9 @@ def test_recipe_resolution(monkeypatch):
     from helpers import gan
 
     assert gan.resolve_recipe({"r1": 10.0, "amp": False}, "cpu") == {**gan.RECIPE_DEFAULTS, "r1": 10.0}
-    monkeypatch.setattr(gan, "bf16_is_fast", lambda device: True)
+    monkeypatch.setattr(gan.training, "bf16_is_fast", lambda device: True)
     assert gan.resolve_recipe({"amp": None}, "cpu")["amp"] is True
-    monkeypatch.setattr(gan, "bf16_is_fast", lambda device: False)
+    monkeypatch.setattr(gan.training, "bf16_is_fast", lambda device: False)
     assert (
         gan.resolve_recipe({"amp": None}, "cpu")["amp"] is False
         and gan.resolve_recipe({"amp": True}, "cpu")["amp"] is True
