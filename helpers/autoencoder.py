@@ -3,6 +3,7 @@ and how they score on the test set."""
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from pathlib import Path
 
 import pandas as pd
@@ -10,9 +11,11 @@ import torch
 
 from .artifacts import load_or_train_autoencoder
 from .baselines import fit_pca, pca_reconstruct
+from .dead_units import dead_units
+from .halving import halving_search_cv
 from .models import HOMEWORK_CHANNELS, HOMEWORK_HIDDEN
 from .parallel import parallel_map
-from .training import dead_units, reconstruction_mse
+from .training import reconstruction_mse
 
 
 def final_model_jobs(pick_dim: int, compare_dim: int | None, revive) -> list[tuple[int, float | None]]:
@@ -152,3 +155,61 @@ def reviving_ablation(comparison: pd.DataFrame, finals: dict, x, revive) -> tupl
         ),
     }
     return units, totals
+
+
+@dataclass(frozen=True)
+class PartOne:
+    """What :func:`search_and_train` returns: the search, the final models and their comparison."""
+
+    cv: object  # helpers.search.CVResult
+    finals: dict  # {(latent_dim, revive): (model, history, loaded)}
+    comparison: pd.DataFrame  # compare_final_models: row 0 is the CV's pick
+    latent_dim: int
+    lr: float
+    epochs: int
+
+
+def search_and_train(
+    x_train, x_test, settings, *, results_dir, seed=0, n_jobs=1, backend=None, device=None, progress=True
+) -> PartOne:
+    """Notebook 01 and ``scripts/train_01.py`` in one call: successive halving over ``settings`` (the autoencoder
+    part's resolved settings: ``learning_rates, latent_dims, rungs, factor, n_folds, batch_size, revive, channels,
+    hidden, loss, compare_latent_dim``), then the final models at the pick (and the comparison size and the ablation),
+    then their comparison on ``x_test``. Everything is cached under ``results_dir`` and resumes."""
+    s, revive = settings, settings["revive"] or None
+    net = {"channels": s["channels"], "hidden": s["hidden"], "loss": s["loss"], "batch_size": s["batch_size"]}
+    cv = halving_search_cv(
+        x_train,
+        {"lr": s["learning_rates"], "latent_dim": s["latent_dims"]},
+        results_dir=results_dir,
+        rungs=s["rungs"],
+        factor=s["factor"],
+        n_folds=s["n_folds"],
+        revive=revive,
+        seed=seed,
+        n_jobs=n_jobs,
+        backend=backend,
+        device=device,
+        progress=progress,
+        **net,
+    )
+    best, epochs = cv.best, int(cv.rungs["epochs"].iloc[-1])
+    finals = load_or_train_final_models(
+        results_dir,
+        x_train,
+        x_test,
+        pick_dim=best["latent_dim"],
+        compare_dim=s["compare_latent_dim"] or None,
+        lr=best["lr"],
+        epochs=epochs,
+        revive=revive,
+        seed=seed,
+        device=device,
+        n_jobs=n_jobs,
+        progress=progress,
+        **net,
+    )
+    comparison = compare_final_models(
+        finals, x_train, x_test, pick_dim=best["latent_dim"], revive=revive, seed=seed, device=device
+    )
+    return PartOne(cv, finals, comparison, int(best["latent_dim"]), float(best["lr"]), epochs)

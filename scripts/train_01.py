@@ -18,7 +18,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))  # the repo root, so `helpers` imports without installing
 
-from helpers import autoencoder, profiles, search  # noqa: E402
+from helpers import autoencoder, profiles  # noqa: E402
 from helpers.data import load_train_test  # noqa: E402
 from helpers.parallel import cpu_count  # noqa: E402
 
@@ -48,48 +48,13 @@ def main(argv=None):
         "rungs": a.rungs,
     }
     S = profiles.setup(a.profile, profiles.AUTOENCODER, given)
-    n_jobs, revive, t0 = a.n_jobs or min(cpu_count(), 8), S.revive or None, time.time()
+    n_jobs, t0 = a.n_jobs or min(cpu_count(), 8), time.time()
     x_train, _, x_test, _ = load_train_test(a.root, S.train_subset)
-    cv = search.halving_search_cv(
-        x_train,
-        {"lr": S.learning_rates, "latent_dim": S.latent_dims},
-        results_dir=S.results_dir,
-        rungs=S.rungs,
-        factor=S.factor,
-        n_folds=S.n_folds,
-        batch_size=S.batch_size,
-        revive=revive,
-        channels=S.channels,
-        hidden=S.hidden,
-        loss=S.loss,
-        seed=S.seed,
-        n_jobs=n_jobs,
-        device=S.device,
+    part = autoencoder.search_and_train(
+        x_train, x_test, S, results_dir=S.results_dir, seed=S.seed, n_jobs=n_jobs, device=S.device, progress=False
     )
-    print(cv.describe())
-    print(cv.describe_best())
-    best = cv.best
-    finals = autoencoder.load_or_train_final_models(
-        S.results_dir,
-        x_train,
-        x_test,
-        pick_dim=best["latent_dim"],
-        compare_dim=S.compare_latent_dim or None,
-        lr=best["lr"],
-        epochs=int(cv.rungs["epochs"].iloc[-1]),
-        batch_size=S.batch_size,
-        revive=revive,
-        channels=S.channels,
-        hidden=S.hidden,
-        loss=S.loss,
-        seed=S.seed,
-        device=S.device,
-        n_jobs=n_jobs,
-        progress=False,
-    )
-    comparison = autoencoder.compare_final_models(
-        finals, x_train, x_test, pick_dim=best["latent_dim"], revive=revive, seed=S.seed, device=S.device
-    )
+    cv, comparison = part.cv, part.comparison
+    print(cv.summary.to_string())
     print(comparison.to_string())
     print(f"search and final models: {time.time() - t0:.0f} s on {S.device}; results in {S.results_dir}")
 

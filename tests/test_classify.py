@@ -3,8 +3,9 @@ import pytest
 import torch
 
 from helpers import seed_everything
-from helpers.classify import classifier_from_autoencoder, freeze_encoder, label_efficiency, param_groups
+from helpers.classify import classifier_from_autoencoder, freeze_encoder, param_groups
 from helpers.data import balanced_subset
+from helpers.label_efficiency import label_efficiency
 from helpers.models import Autoencoder, EncoderClassifier, count_parameters, load_model, save_model
 from helpers.training import accuracy_and_loss, fit_classifier
 

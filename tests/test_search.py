@@ -3,6 +3,7 @@ import math
 import pandas as pd
 import pytest
 
+import helpers.halving as halving
 import helpers.search as search
 from helpers import profiles
 from helpers.search import best_point, grid_search_cv
@@ -145,7 +146,7 @@ def fake_fold(calls=None, diverge_lr=None):
 def test_halving_promotes_the_best_third_of_each_rung(tiny, tmp_path, monkeypatch):
     calls = []
     monkeypatch.setattr(search, "_run_fold", fake_fold(calls))
-    res = search.halving_search_cv(tiny, HALVING_GRID, results_dir=tmp_path, **HKW)
+    res = halving.halving_search_cv(tiny, HALVING_GRID, results_dir=tmp_path, **HKW)
     assert res.rungs[["points", "promoted"]].values.tolist() == [[9, 3], [3, 1], [1, 0]]
     r1 = {(lr, d) for rung, lr, d, _ in calls if rung == 1}
     assert r1 == {(1e-2, 8), (1e-3, 8), (1e-2, 4)}  # the three lowest mean val MSEs of rung 0
@@ -183,18 +184,18 @@ def test_promote_keeps_a_third_rounded_down_but_at_least_one():
             }
         )
 
-    assert [p["latent_dim"] for p in search.promote(rung(15), 15, 3)[0]] == [14, 13, 12, 11, 10]
-    assert [p["latent_dim"] for p in search.promote(rung(5), 5, 3)[0]] == [4]
-    assert [p["latent_dim"] for p in search.promote(rung(2), 2, 3)[0]] == [1]
+    assert [p["latent_dim"] for p in halving.promote(rung(15), 15, 3)[0]] == [14, 13, 12, 11, 10]
+    assert [p["latent_dim"] for p in halving.promote(rung(5), 5, 3)[0]] == [4]
+    assert [p["latent_dim"] for p in halving.promote(rung(2), 2, 3)[0]] == [1]
     # the count is a share of the rung's points; unusable ones (collapsed) are never among them
-    points, usable = search.promote(rung(6, collapsed={5}), 6, 3)
+    points, usable = halving.promote(rung(6, collapsed={5}), 6, 3)
     assert [p["latent_dim"] for p in points] == [4, 3] and usable.sum() == 5
 
 
 def test_halving_diverged_points_drop_out_at_the_first_rung(tiny, tmp_path, monkeypatch):
     calls = []
     monkeypatch.setattr(search, "_run_fold", fake_fold(calls, diverge_lr=1e-2))  # the best rate diverges
-    res = search.halving_search_cv(tiny, HALVING_GRID, results_dir=tmp_path, **HKW)
+    res = halving.halving_search_cv(tiny, HALVING_GRID, results_dir=tmp_path, **HKW)
     assert not any(lr == 1e-2 for rung, lr, _, _ in calls if rung > 0)
     assert res.folds.loc[(res.folds.rung == 0) & (res.folds.lr == 1e-2), "diverged"].all()  # recorded
     assert res.rungs["usable"].iloc[0] == 6 and res.rungs["promoted"].iloc[0] == 3
@@ -212,39 +213,41 @@ def test_halving_resumes_after_a_kill_mid_rung(tiny, tmp_path, monkeypatch):
 
     monkeypatch.setattr(search, "_run_fold", dying)
     with pytest.raises(KeyboardInterrupt):
-        search.halving_search_cv(tiny, HALVING_GRID, results_dir=tmp_path, **HKW)
+        halving.halving_search_cv(tiny, HALVING_GRID, results_dir=tmp_path, **HKW)
     assert len(list((tmp_path / "cv_runs").glob("*.json"))) == 18 + 2  # rung 0 and two folds of rung 1 were kept
     monkeypatch.setattr(search, "_run_fold", fake)
-    res = search.halving_search_cv(tiny, HALVING_GRID, results_dir=tmp_path, **HKW)
+    res = halving.halving_search_cv(tiny, HALVING_GRID, results_dir=tmp_path, **HKW)
     assert res.n_trained == 4 + 2  # the rest of rung 1, then rung 2
-    assert search.halving_search_cv(tiny, HALVING_GRID, results_dir=tmp_path, **HKW).n_trained == 0
+    assert halving.halving_search_cv(tiny, HALVING_GRID, results_dir=tmp_path, **HKW).n_trained == 0
 
 
 def test_halving_changed_settings_never_reuse_rows(tiny, tmp_path, monkeypatch):
     monkeypatch.setattr(search, "_run_fold", fake_fold())
-    first = search.halving_search_cv(tiny, HALVING_GRID, results_dir=tmp_path, **HKW)
+    first = halving.halving_search_cv(tiny, HALVING_GRID, results_dir=tmp_path, **HKW)
     for change in ({"batch_size": 32}, {"revive": 0.5}, {"seed": 1}, {"schedule": None}):
         assert (
-            search.halving_search_cv(tiny, HALVING_GRID, results_dir=tmp_path, **{**HKW, **change}).n_trained
+            halving.halving_search_cv(tiny, HALVING_GRID, results_dir=tmp_path, **{**HKW, **change}).n_trained
             == first.n_trained
         )
     # a longer last rung retrains only that rung; the first two are reused
     assert (
-        search.halving_search_cv(tiny, HALVING_GRID, results_dir=tmp_path, **{**HKW, "rungs": [1, 2, 5]}).n_trained == 2
+        halving.halving_search_cv(tiny, HALVING_GRID, results_dir=tmp_path, **{**HKW, "rungs": [1, 2, 5]}).n_trained
+        == 2
     )
     for f in (tmp_path / "cv_runs").iterdir():  # a fresh clone: only the committed CSV of the last call is there
         f.unlink()
     assert (
-        search.halving_search_cv(tiny, HALVING_GRID, results_dir=tmp_path, **{**HKW, "rungs": [1, 2, 5]}).n_trained == 0
+        halving.halving_search_cv(tiny, HALVING_GRID, results_dir=tmp_path, **{**HKW, "rungs": [1, 2, 5]}).n_trained
+        == 0
     )
 
 
 def test_halving_bad_arguments(tiny, tmp_path):
     for bad in ({"rungs": [3, 3]}, {"rungs": []}, {"rungs": [0, 2]}, {"rungs": [1.5, 3]}):
         with pytest.raises(ValueError, match="rungs"):
-            search.halving_search_cv(tiny, HALVING_GRID, results_dir=tmp_path, **{**HKW, **bad})
+            halving.halving_search_cv(tiny, HALVING_GRID, results_dir=tmp_path, **{**HKW, **bad})
     with pytest.raises(ValueError, match="factor"):
-        search.halving_search_cv(tiny, HALVING_GRID, results_dir=tmp_path, **{**HKW, "factor": 1})
+        halving.halving_search_cv(tiny, HALVING_GRID, results_dir=tmp_path, **{**HKW, "factor": 1})
 
 
 @pytest.mark.slow
@@ -252,7 +255,7 @@ def test_halving_real_training_two_rungs(mnist_train, tmp_path):
     """The quick profile's path with real training: two rungs of 1 and 2 epochs; nothing usable is an error."""
     q = profiles.AUTOENCODER["quick"]
     x = mnist_train[0][: q["train_subset"]]
-    res = search.halving_search_cv(
+    res = halving.halving_search_cv(
         x,
         {"lr": q["learning_rates"], "latent_dim": q["latent_dims"]},
         results_dir=tmp_path,
@@ -290,12 +293,12 @@ def test_halving_a_single_collapsed_fold_does_not_drop_a_point_but_a_majority_do
         return row
 
     monkeypatch.setattr(search, "_run_fold", run)
-    res = search.halving_search_cv(tiny, HALVING_GRID, results_dir=tmp_path, **{**HKW, "n_folds": 3})
+    res = halving.halving_search_cv(tiny, HALVING_GRID, results_dir=tmp_path, **{**HKW, "n_folds": 3})
     r0 = res.summary[res.summary.rung == 0].set_index(["lr", "latent_dim"])
     assert r0.loc[(1e-2, 8), "val_mse_mean_trained"] == pytest.approx(1 / 8 + 0.001)  # the mean of folds 0 and 2 only
     assert r0.loc[(1e-2, 8), "promoted"] and not r0.loc[(1e-1, 8), "promoted"]
     assert res.best["lr"] == 1e-2 and res.best["latent_dim"] == 8
-    margins = search.rung_margins(res.summary)
+    margins = halving.rung_margins(res.summary)
     assert margins.loc[0, "best"] == "lr 0.01, d = 8" and margins.loc[0, "best val MSE"] == pytest.approx(0.126)
 
 
@@ -307,20 +310,20 @@ def test_halving_widths_are_part_of_the_key_and_build_the_fold_model(tiny, tmp_p
         return fake(task, x, run_cfg, device)
 
     monkeypatch.setattr(search, "_run_fold", spy)
-    first = search.halving_search_cv(tiny, HALVING_GRID, results_dir=tmp_path, **HKW)
+    first = halving.halving_search_cv(tiny, HALVING_GRID, results_dir=tmp_path, **HKW)
     assert set(widths) == {((8, 16, 32), 64)}
     # the homework report's widths passed explicitly are the same runs (the committed table's keys stay valid)
     assert (
-        search.halving_search_cv(
+        halving.halving_search_cv(
             tiny, HALVING_GRID, results_dir=tmp_path, channels=[8, 16, 32], hidden=64, **HKW
         ).n_trained
         == 0
     )
     widths.clear()
-    wide = search.halving_search_cv(tiny, HALVING_GRID, results_dir=tmp_path, channels=(4, 8, 8), hidden=16, **HKW)
+    wide = halving.halving_search_cv(tiny, HALVING_GRID, results_dir=tmp_path, channels=(4, 8, 8), hidden=16, **HKW)
     assert wide.n_trained == first.n_trained and set(widths) == {((4, 8, 8), 16)}
     with pytest.raises(ValueError, match="channels must be three positive ints"):
-        search.halving_search_cv(tiny, HALVING_GRID, results_dir=tmp_path, channels=(4, 8), hidden=16, **HKW)
+        halving.halving_search_cv(tiny, HALVING_GRID, results_dir=tmp_path, channels=(4, 8), hidden=16, **HKW)
 
 
 def test_halving_bf16_is_part_of_the_key_only_when_on(tiny, tmp_path, monkeypatch):
@@ -331,11 +334,12 @@ def test_halving_bf16_is_part_of_the_key_only_when_on(tiny, tmp_path, monkeypatc
         return fake(task, x, run_cfg, device)
 
     monkeypatch.setattr(search, "_run_fold", spy)
-    first = search.halving_search_cv(tiny, HALVING_GRID, results_dir=tmp_path, **HKW)
-    assert search.halving_search_cv(tiny, HALVING_GRID, results_dir=tmp_path, amp=False, **HKW).n_trained == 0
+    first = halving.halving_search_cv(tiny, HALVING_GRID, results_dir=tmp_path, **HKW)
+    assert halving.halving_search_cv(tiny, HALVING_GRID, results_dir=tmp_path, amp=False, **HKW).n_trained == 0
     amps.clear()
     assert (
-        search.halving_search_cv(tiny, HALVING_GRID, results_dir=tmp_path, amp=True, **HKW).n_trained == first.n_trained
+        halving.halving_search_cv(tiny, HALVING_GRID, results_dir=tmp_path, amp=True, **HKW).n_trained
+        == first.n_trained
     )
     assert set(amps) == {True}
 
@@ -348,16 +352,16 @@ def test_halving_loss_is_part_of_the_key_only_when_not_mse(tiny, tmp_path, monke
         return fake(task, x, run_cfg, device)
 
     monkeypatch.setattr(search, "_run_fold", spy)
-    first = search.halving_search_cv(tiny, HALVING_GRID, results_dir=tmp_path, **HKW)
-    assert search.halving_search_cv(tiny, HALVING_GRID, results_dir=tmp_path, loss="mse", **HKW).n_trained == 0
+    first = halving.halving_search_cv(tiny, HALVING_GRID, results_dir=tmp_path, **HKW)
+    assert halving.halving_search_cv(tiny, HALVING_GRID, results_dir=tmp_path, loss="mse", **HKW).n_trained == 0
     losses.clear()
     assert (
-        search.halving_search_cv(tiny, HALVING_GRID, results_dir=tmp_path, loss="bce", **HKW).n_trained
+        halving.halving_search_cv(tiny, HALVING_GRID, results_dir=tmp_path, loss="bce", **HKW).n_trained
         == first.n_trained
     )
     assert set(losses) == {"bce"}
     with pytest.raises(ValueError, match="loss must be one of"):
-        search.halving_search_cv(tiny, HALVING_GRID, results_dir=tmp_path, loss="l1", **HKW)
+        halving.halving_search_cv(tiny, HALVING_GRID, results_dir=tmp_path, loss="l1", **HKW)
 
 
 def test_fold_model_has_the_searched_widths(tiny, monkeypatch):

@@ -2,8 +2,9 @@ import pytest
 import torch
 
 from helpers import seed_everything
+from helpers.dead_units import dead_units, relu_layers, revive_dead_units
 from helpers.models import Autoencoder
-from helpers.training import dead_units, fit_autoencoder, reconstruction_mse, relu_layers, revive_dead_units
+from helpers.training import fit_autoencoder, reconstruction_mse
 
 
 @pytest.fixture(scope="module")
