@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 
 import pandas as pd
@@ -12,28 +13,46 @@ from .runtime import device, note, seed_everything
 PROFILES = ("full", "quick")
 
 
+REPO = Path(__file__).resolve().parents[1]
+PARAMETER_TYPES = (str, int, float, bool, list, dict, tuple, type(None))  # what papermill can pass
+
+
 def resolve(profile: str, defaults: dict, given: dict) -> dict:
     """Settings for ``profile``: every key of ``defaults[profile]`` (and ``results_dir``, ``figures_dir``)
     whose value in ``given`` is not None wins over the profile's value; other names in ``given`` are ignored,
     so a notebook passes its ``globals()`` after the parameters cell (which names every key, as None).
 
-    The quick profile writes under ``build/quick/`` (ignored by git) so a smoke run never
-    overwrites the committed report in ``results/`` and ``figures/``.
+    The folders are paths from the repository root, whatever the working directory, and nothing is created here.
+    The quick profile writes under ``build/quick/`` (ignored by git) so a smoke run never overwrites the committed
+    report in ``results/`` and ``figures/``.
     """
     if profile not in PROFILES:
         raise ValueError(f"profile must be one of {PROFILES}, got {profile!r}")
     out = dict(defaults[profile])
     keys = set(out) | {"results_dir", "figures_dir"}
     out.update({k: v for k, v in given.items() if k in keys and v is not None})
-    base = Path("..") if profile == "full" else Path("..") / "build" / "quick"
-    out.setdefault("results_dir", None)
-    out.setdefault("figures_dir", None)
-    out["results_dir"] = Path(out["results_dir"] or base / "results")
-    out["figures_dir"] = Path(out["figures_dir"] or base / "figures")
-    out["results_dir"].mkdir(parents=True, exist_ok=True)
-    out["figures_dir"].mkdir(parents=True, exist_ok=True)
+    base = REPO if profile == "full" else REPO / "build" / "quick"
+    # relative to the working directory, as a notebook prints them: "../results" from notebooks/
+    out["results_dir"] = Path(out.get("results_dir") or os.path.relpath(base / "results"))
+    out["figures_dir"] = Path(out.get("figures_dir") or os.path.relpath(base / "figures"))
     out["profile"] = profile
     return out
+
+
+def check_parameters(given: dict) -> None:
+    """Refuse a parameter passed to a notebook that its parameters cell does not declare (a misspelt ``-p`` of
+    papermill or ``helpers.report``, which papermill itself only warns about). ``given`` is the notebook's
+    ``globals()``; its parameters cell ends with ``_parameters = set(globals())``, so any plain value defined after
+    it and before the setup call (papermill's injected cell) is unknown."""
+    declared = given.get("_parameters")
+    if declared is None:
+        return
+    unknown = sorted(
+        k for k, v in given.items() if k not in declared and not k.startswith("_") and isinstance(v, PARAMETER_TYPES)
+    )
+    if unknown:
+        known = sorted(k for k in declared if not k.startswith("_") and isinstance(given.get(k), PARAMETER_TYPES))
+        raise ValueError(f"unknown parameter(s) {unknown}; this notebook's parameters are {known}")
 
 
 class Settings(dict):
@@ -47,10 +66,14 @@ class Settings(dict):
 
 
 def setup(profile: str, defaults: dict, given: dict) -> Settings:
-    """A notebook's setup in one call: :func:`resolve` the settings, seed every generator with ``given["seed"]``
-    (default 0), pick the device (CUDA when present) as ``device``, and print one line of what was chosen
-    (the folders go to stderr, not into the report)."""
+    """A notebook's setup in one call: refuse unknown parameters (:func:`check_parameters`), :func:`resolve` the
+    settings and create their folders, seed every generator with ``given["seed"]`` (default 0), pick the device
+    (CUDA when present) as ``device``, and print one line of what was chosen (the folders go to stderr, not into
+    the report)."""
+    check_parameters(given)
     S = Settings(resolve(profile, defaults, given))
+    S["results_dir"].mkdir(parents=True, exist_ok=True)
+    S["figures_dir"].mkdir(parents=True, exist_ok=True)
     S["seed"] = given.get("seed", 0) or 0
     S["device"] = device()
     seed_everything(S["seed"])
@@ -62,9 +85,8 @@ def setup(profile: str, defaults: dict, given: dict) -> Settings:
 
 def _shown(path: Path) -> str:
     """``path`` relative to the repository root (no machine's absolute paths in a committed notebook)."""
-    root = Path(__file__).resolve().parents[1]
     try:
-        return str(Path(path).resolve().relative_to(root))
+        return str(Path(path).resolve().relative_to(REPO))
     except ValueError:
         return Path(path).name
 

@@ -105,7 +105,8 @@ def _relative(path) -> str:
 
 
 def notebook_parameters(path) -> list[str]:
-    """The names assigned in the notebook's cell tagged ``parameters`` (what papermill overrides)."""
+    """The names assigned in the notebook's cell tagged ``parameters`` (what papermill overrides; a private
+    ``_name`` is bookkeeping, not a parameter)."""
     import ast
 
     nb = nbformat.read(path, as_version=4)
@@ -117,7 +118,7 @@ def notebook_parameters(path) -> list[str]:
         targets = (
             node.targets if isinstance(node, ast.Assign) else [node.target] if isinstance(node, ast.AnnAssign) else []
         )
-        names += [t.id for t in targets if isinstance(t, ast.Name)]
+        names += [t.id for t in targets if isinstance(t, ast.Name) and not t.id.startswith("_")]
     return names
 
 

@@ -64,8 +64,8 @@ def test_profile_overrides_reach_the_code(quick_run):
         label.loc[label.labels == 100, "epochs"] == 12
     ).all()  # 12 steps of one batch: the profile's 10 was overridden
     assert "evaluated on 800 test images" in _text(out["03_denoising"])
-    assert "Real data as the reference: 800 training images" in _text(out["04_gan"])
-    assert "our recipe reaches FID" in _text(out["04_gan"])  # the recipe comparison ran, with the draw-to-draw spread
+    assert "Real data as the reference (800 training images" in _text(out["04_gan"])
+    assert "from one draw of 800 samples to the next" in _text(out["04_gan"])  # the recipe study measured the spread
     assert (report.REPO / "build" / "quick" / "figures" / "04_recipes.png").is_file()
 
 
@@ -469,3 +469,48 @@ def test_readme_nbval_command_executes_the_four_notebooks():
     )
     assert out.returncode == 0, out.stdout[-3000:]
     assert "failed" not in out.stdout and " passed" in out.stdout
+
+
+def test_readme_papermill_command_refuses_a_misspelt_parameter(tmp_path):
+    """docs/running.md's direct papermill command with a misspelt parameter stops at the setup cell, naming it."""
+    out = subprocess.run(
+        [sys.executable, "-m", "papermill", "notebooks/03_denoising.ipynb", str(tmp_path / "out.ipynb")]
+        + ["--cwd", "notebooks", "-p", "profile", "quick", "-p", "epochz", "3"],
+        cwd=report.REPO,
+        capture_output=True,
+        text=True,
+        timeout=600,
+    )
+    assert out.returncode != 0
+    assert "unknown parameter(s) ['epochz']" in out.stdout + out.stderr and "'epochs'" in out.stdout + out.stderr
+
+
+def test_settings_resolve_from_any_directory_and_create_nothing(tmp_path):
+    """Each part's full-profile settings resolve from a working directory outside the repository, to the
+    repository's folders, without creating any folder."""
+    code = (
+        "from pathlib import Path; from helpers import profiles\n"
+        "for part in (profiles.AUTOENCODER, profiles.CLASSIFY, profiles.DENOISE, profiles.GAN):\n"
+        "    s = profiles.resolve('full', part, {})\n"
+        "    print(Path(s['results_dir']).resolve(), Path(s['figures_dir']).resolve(), s['train_subset'])\n"
+        "print(Path(profiles.resolve('quick', profiles.GAN, {})['results_dir']).resolve())\n"
+    )
+    cwd = tmp_path / "elsewhere"
+    cwd.mkdir()
+    out = subprocess.run([sys.executable, "-c", code], cwd=cwd, capture_output=True, text=True, timeout=300)
+    assert out.returncode == 0, out.stderr
+    lines = out.stdout.split("\n")
+    repo = report.REPO.resolve()
+    assert lines[:4] == [f"{repo / 'results'} {repo / 'figures'} None"] * 4
+    assert lines[4] == str(repo / "build" / "quick" / "results")
+    assert list(cwd.iterdir()) == []  # nothing created where it ran
+
+
+def test_setup_refuses_a_parameter_the_cell_did_not_declare(tmp_path):
+    from helpers import profiles
+
+    given = {"epochs": None, "seed": 0, "results_dir": tmp_path / "r", "figures_dir": tmp_path / "f"}
+    given["_parameters"] = set(given)
+    profiles.setup("quick", profiles.DENOISE, dict(given, os=shutil))  # a module imported later is not a parameter
+    with pytest.raises(ValueError, match=r"unknown parameter\(s\) \['epochz'\]"):
+        profiles.setup("quick", profiles.DENOISE, dict(given, epochz=3))
