@@ -27,11 +27,11 @@ from records import save
 from helpers.data import cv_folds, load_train_test
 from helpers.models import Autoencoder
 from helpers.parallel import parallel_map
-from helpers.profiles import AUTOENCODER
+from helpers.profiles import AUTOENCODER, values
 from helpers.runtime import seed_everything
 from helpers.training import fit_autoencoder
 
-FULL = AUTOENCODER["full"]
+FULL = values(AUTOENCODER)
 
 
 def train(job):

@@ -29,11 +29,12 @@ import signal
 import subprocess
 import sys
 import time
+from dataclasses import fields
 from pathlib import Path
 
 import nbformat
 
-from . import manifest
+from . import manifest, profiles
 
 REPO = Path(__file__).resolve().parents[1]
 NOTEBOOKS = ["01_autoencoder", "02_classification", "03_denoising", "04_gan"]
@@ -105,8 +106,8 @@ def _relative(path) -> str:
 
 
 def notebook_parameters(path) -> list[str]:
-    """The names assigned in the notebook's cell tagged ``parameters`` (what papermill overrides; a private
-    ``_name`` is bookkeeping, not a parameter)."""
+    """What a notebook takes as parameters: the names assigned in its cell tagged ``parameters`` (a private ``_name``
+    is bookkeeping, not a parameter), then every setting of its part (:data:`helpers.profiles.PARTS`)."""
     import ast
 
     nb = nbformat.read(path, as_version=4)
@@ -119,7 +120,8 @@ def notebook_parameters(path) -> list[str]:
             node.targets if isinstance(node, ast.Assign) else [node.target] if isinstance(node, ast.AnnAssign) else []
         )
         names += [t.id for t in targets if isinstance(t, ast.Name) and not t.id.startswith("_")]
-    return names
+    part = profiles.PARTS.get(Path(path).stem)
+    return names + ([f.name for f in fields(part["full"]) if f.name not in names] if part else [])
 
 
 def split_overrides(names, parameters: dict) -> dict:

@@ -13,7 +13,7 @@ import pandas as pd
 import pytest
 
 from helpers.parallel import dask_client, task_threads
-from helpers.profiles import AUTOENCODER
+from helpers.profiles import AUTOENCODER, values
 from helpers.report import REPO
 from helpers.search import grid_search_cv
 
@@ -136,7 +136,7 @@ def test_readme_commands_scheduler_workers_and_notebook_parameter(tmp_path):
         )
         assert out.returncode == 0, out.stdout[-2000:] + out.stderr[-2000:]
         folds = pd.read_csv(results / "cv_folds.csv")
-        q = AUTOENCODER["quick"]
+        q = values(AUTOENCODER, "quick")
         assert (folds["rung"] == 0).sum() == len(q["learning_rates"]) * len(q["latent_dims"]) * q["n_folds"]
         assert folds["rung"].max() == len(q["rungs"]) - 1  # the halving went on to its last rung
         n_runs = len(folds)

@@ -43,7 +43,7 @@ def test_notebooks_are_thin(name):
 def test_setup_resolves_seeds_and_reads_as_attributes(tmp_path):
     given = {"seed": 3, "epochs": 7, "results_dir": tmp_path / "r", "figures_dir": tmp_path / "f"}
     S = profiles.setup("quick", profiles.DENOISE, given)
-    assert S.epochs == 7 and S["epochs"] == 7 and S.val_size == profiles.DENOISE["quick"]["val_size"]
+    assert S.epochs == 7 and S["epochs"] == 7 and S.val_size == profiles.DENOISE["quick"].val_size
     assert S.device.type in ("cpu", "cuda") and S.results_dir.is_dir() and S.seed == 3
     a = torch.rand(3)
     profiles.setup("quick", profiles.DENOISE, given)

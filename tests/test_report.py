@@ -422,27 +422,25 @@ PART_PROFILES = {
 
 
 @pytest.mark.parametrize("name", report.NOTEBOOKS)
-def test_every_profile_key_is_a_parameter_defaulting_to_the_profile(name, tmp_path):
-    """A -p override of any profile value reaches the notebook: its parameters cell names every key, as None."""
-    import ast
+def test_every_setting_of_a_part_is_a_parameter_of_its_notebook(name, tmp_path):
+    """A -p override of any setting of the notebook's part is accepted and reaches the resolved settings; the
+    notebook's setup call resolves that same part."""
+    from dataclasses import fields
 
     from helpers import profiles
 
-    defaults = getattr(profiles, PART_PROFILES[name])
-    assert set(defaults["full"]) == set(defaults["quick"])
+    part = profiles.PARTS[name]
     nb = nbformat.read(report.REPO / "notebooks" / f"{name}.ipynb", as_version=4)
-    cell = next(c for c in nb.cells if "parameters" in c.metadata.get("tags", []))
-    values = {
-        t.id: node.value for node in ast.parse(cell.source).body if isinstance(node, ast.Assign) for t in node.targets
-    }
-    missing = set(defaults["full"]) - set(values)
-    assert not missing, f"{name}: profile keys missing from the parameters cell: {sorted(missing)}"
-    for key in defaults["full"]:
-        assert isinstance(values[key], ast.Constant) and values[key].value is None, (
-            f"{name}: {key} must default to None"
-        )
-    given = {k: None for k in values} | {key: "override", "results_dir": tmp_path / "r", "figures_dir": tmp_path / "f"}
-    assert profiles.resolve("quick", defaults, given)[key] == "override"
+    assert f"profiles.setup(profile, profiles.{PART_PROFILES[name]}, globals())" in "".join(c.source for c in nb.cells)
+    assert part is getattr(profiles, PART_PROFILES[name])
+    names = [f.name for f in fields(part["full"])]
+    assert set(names) <= set(report.notebook_parameters(report.REPO / "notebooks" / f"{name}.ipynb"))
+    assert report.split_overrides([name], {names[0]: 7})[name] == {names[0]: 7}
+    with pytest.raises(ValueError, match="unknown parameter 'no_such_setting'"):
+        report.split_overrides([name], {"no_such_setting": 1})
+    for key in names:
+        given = {key: "override", "results_dir": tmp_path / "r", "figures_dir": tmp_path / "f"}
+        assert profiles.resolve("quick", part, given)[key] == "override"
 
 
 def test_part_2_without_part_1s_autoencoder_is_a_clear_error(tmp_path):

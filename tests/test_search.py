@@ -253,7 +253,7 @@ def test_halving_bad_arguments(tiny, tmp_path):
 @pytest.mark.slow
 def test_halving_real_training_two_rungs(mnist_train, tmp_path):
     """The quick profile's path with real training: two rungs of 1 and 2 epochs; nothing usable is an error."""
-    q = profiles.AUTOENCODER["quick"]
+    q = profiles.resolve("quick", profiles.AUTOENCODER, {})
     x = mnist_train[0][: q["train_subset"]]
     res = halving.halving_search_cv(
         x,
