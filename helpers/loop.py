@@ -63,7 +63,7 @@ def epoch_loop(
         range(start, epochs),
         desc=desc,
         disable=not progress or start >= epochs,
-        file=sys.stdout,
+        file=sys.stderr,  # the terminal and the notebook show it; the PDF leaves stderr out
         ascii=True,
         ncols=100,
         mininterval=10,

@@ -238,7 +238,7 @@ def _cv_rows(x, points, run_cfg, results_dir, *, n_jobs, backend, device, progre
             total=len(todo),
             desc=desc,
             disable=not progress,
-            file=sys.stdout,
+            file=sys.stderr,  # the terminal and the notebook show it; the PDF leaves stderr out
             ascii=True,
             ncols=100,
             mininterval=10,

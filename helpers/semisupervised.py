@@ -51,7 +51,19 @@ def pseudo_labels(logits: torch.Tensor, threshold: float, prior: torch.Tensor | 
         probs = probs / prior.clamp_min(1e-6)
         probs = probs / probs.sum(1, keepdim=True)
     conf, labels = probs.max(1)
+    if isinstance(threshold, torch.Tensor):  # one threshold per class, read at each pseudo-label's class
+        threshold = threshold[labels]
     return labels, (conf >= threshold).float()
+
+
+def class_thresholds(status: torch.Tensor, threshold: float, n_classes: int) -> torch.Tensor:
+    """FlexMatch's curriculum thresholds (Zhang et al., 2021): ``status`` holds, per unlabelled image, the class of
+    its latest pseudo-label that reached ``threshold`` (-1: none yet). A class's learning effect is its count of such
+    images over the largest count, or over the images without one while those are more (the warm-up); its
+    threshold is ``threshold * beta / (2 - beta)``, lower for the classes the model has learned least."""
+    counts = torch.bincount(status[status >= 0], minlength=n_classes).float()
+    beta = counts / torch.maximum(counts.max(), (status < 0).sum().float()).clamp_min(1.0)
+    return threshold * beta / (2 - beta)
 
 
 def fit_fixmatch(
@@ -69,6 +81,7 @@ def fit_fixmatch(
     align=True,
     ema_decay=0.999,
     ema_teacher=False,
+    flex=False,
     weak=None,
     strong=None,
     steps_per_round=250,
@@ -83,7 +96,8 @@ def fit_fixmatch(
 
     Each step: cross-entropy on ``labelled_batch`` weakly augmented labelled images, plus the cross-entropy of
     ``unlabelled_ratio`` times as many strongly augmented unlabelled images against the pseudo-labels of their weak
-    views (:func:`pseudo_labels`, kept where confident). Adam, one-cycle schedule peaking at ``lr`` (the encoder at
+    views (:func:`pseudo_labels`, kept where confident; ``flex``: with FlexMatch's per-class thresholds,
+    :func:`class_thresholds`). Adam, one-cycle schedule peaking at ``lr`` (the encoder at
     ``encoder_lr_factor`` times it). Logged and checkpointed every ``steps_per_round`` steps (a rerun resumes).
     Returns ``(ema_model, history)``: the moving average of the weights (a fixed schedule picks it: no test or
     validation score is used) and one row per round (``loss``, ``mask_rate``, ``lr``, and ``eval_acc`` of the
@@ -107,7 +121,10 @@ def fit_fixmatch(
         opt, max_lr=[g["lr"] for g in opt.param_groups], total_steps=steps, pct_start=0.15
     )
     n_classes = int(yl.max()) + 1
-    state = {"prior": torch.full((n_classes,), 1.0 / n_classes, device=dev)}
+    state = {
+        "prior": torch.full((n_classes,), 1.0 / n_classes, device=dev),
+        "status": torch.full((len(xu),), -1, dtype=torch.long, device=dev),  # flex: each image's latest confident class
+    }
     n_u = labelled_batch * unlabelled_ratio
 
     def step(_idx):
@@ -117,6 +134,10 @@ def fit_fixmatch(
             weak_logits = (ema.module if ema_teacher else model)(weak(xu[iu]))
         prior = state["prior"] if align else None
         targets, mask = pseudo_labels(weak_logits, threshold, prior)
+        if flex:
+            confident = mask.bool()
+            mask = pseudo_labels(weak_logits, class_thresholds(state["status"], threshold, n_classes), prior)[1]
+            state["status"][iu[confident]] = targets[confident]
         logits = model(torch.cat([weak(xl[il]), strong(xu[iu])]))
         loss_l = F.cross_entropy(logits[:labelled_batch], yl[il])
         loss_u = (F.cross_entropy(logits[labelled_batch:], targets, reduction="none") * mask).mean()
@@ -144,6 +165,7 @@ def fit_fixmatch(
             "opt": opt.state_dict(),
             "sched": sched.state_dict(),
             "prior": state["prior"],
+            "status": state["status"],
         }
 
     def set_state(saved):
@@ -152,6 +174,8 @@ def fit_fixmatch(
         opt.load_state_dict(saved["opt"])
         sched.load_state_dict(saved["sched"])
         state["prior"] = saved["prior"].to(dev)
+        if "status" in saved:
+            state["status"] = saved["status"].to(dev)
 
     if steps % steps_per_round:
         raise ValueError(f"steps ({steps}) must be a multiple of steps_per_round ({steps_per_round})")
@@ -217,6 +241,7 @@ def _run(job, x, y, x_eval, y_eval):
             labelled_batch=settings["labelled_batch"],
             unlabelled_ratio=settings["unlabelled_ratio"],
             ema_teacher=settings["ema_teacher"],
+            flex=settings.get("flex", False),
             seed=job["subset"],
             device=job["device"],
             checkpoint=checkpoint_path(job["results_dir"], "fixmatch", cfg),

@@ -81,6 +81,16 @@ def test_warm_restarts_record_scores_every_rung(tmp_path):
     assert [row[1] for row in r["rows"]] == ["one-cycle", "restarts"]
 
 
+@pytest.mark.slow
+def test_fixmatch_recipes_record_has_a_curve_and_an_end_per_variant(tmp_path):
+    args = ["--steps", "20", "--every", "10", "--images", "3000", "--variants", "notebook", "long", "flex"]
+    r = _run(["benchmarks/fixmatch_recipes.py", *args], tmp_path)
+    steps = {v: [row[1] for row in r["rows"] if row[0] == v] for v in ("notebook", "long", "flex")}
+    assert steps == {"notebook": [10, 20, "end"], "long": [10, 20, 30, 40, "end"], "flex": [10, 20, "end"]}
+    ends = {row[0]: row[2] for row in r["rows"] if row[1] == "end"}
+    assert all(0 <= a <= 1 for a in ends.values()) and r["summary"].startswith("final test accuracy: notebook ")
+
+
 def test_warm_restarts_benchmark_names_a_bad_fold():
     out = subprocess.run(
         [sys.executable, "benchmarks/warm_restarts.py", "--fold", "6", "--images", "600"],

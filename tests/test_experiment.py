@@ -76,6 +76,24 @@ def test_epoch_loop_flushes_denormals():
     assert (tiny * 1.0).item() == 0.0
 
 
+def test_progress_bars_go_to_stderr_which_the_pdf_leaves_out(capsys):
+    """Progress bars show in the terminal and the notebook but not in the report: they are written to stderr, the
+    stream helpers.report.pdf drops."""
+    epoch_loop(
+        lambda idx: {"loss": 0.0},
+        4,
+        epochs=2,
+        batch_size=2,
+        seed=0,
+        get_state=dict,
+        set_state=lambda s: None,
+        progress=True,
+        desc="bar-test",
+    )
+    out = capsys.readouterr()
+    assert "bar-test" in out.err and "100%|" in out.err and "bar-test" not in out.out
+
+
 def _tiny_models():
     torch.manual_seed(0)
     return {"a": Autoencoder(2), "b": Autoencoder(3)}
@@ -330,7 +348,7 @@ def test_gan_config_keeps_the_seed_recipe_key_and_rejects_unknown_settings():
 
 
 def test_manifest_merges_runs_and_says_when_it_came_from_empty(tmp_path):
-    from helpers import manifest
+    from helpers.report import manifest
 
     nb = lambda name, start, end, s: {"name": name, "seconds": s, "started": start, "finished": end}  # noqa: E731
     run = dict(profile="full", commit="abc123", clean=True)
@@ -395,7 +413,7 @@ def test_manifest_merges_runs_and_says_when_it_came_from_empty(tmp_path):
 
 
 def test_summary_updates_the_readme_timing_table_from_the_manifest(tmp_path):
-    from helpers import manifest, summary
+    from helpers.report import manifest, summary
 
     manifest.record(
         tmp_path,

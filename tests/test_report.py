@@ -9,8 +9,8 @@ import pandas as pd
 import pytest
 from nbformat.v4 import new_code_cell, new_notebook, new_output
 
-from helpers import report
-from helpers.pdf import build_pdf
+import helpers.report.execute as report
+from helpers.report.pdf import build_pdf
 
 PARTS = ["Part 1", "Part 2", "Part 3", "Part 4"]
 
@@ -105,7 +105,7 @@ def test_pdf_of_quick_run(quick_run, tmp_path):
 
 def test_summary_table_from_results(tmp_path):
     from helpers.artifacts import save_metrics
-    from helpers.summary import END, HOMEWORK, ROWS, START, table, update_readme
+    from helpers.report.summary import END, HOMEWORK, ROWS, START, table, update_readme
 
     assert table(tmp_path).count("not run yet") == len(ROWS) <= 12
     save_metrics(
@@ -133,7 +133,7 @@ def test_summary_table_from_results(tmp_path):
 
 def test_summary_names_the_best_classical_denoiser(tmp_path):
     from helpers.artifacts import save_metrics
-    from helpers.summary import table
+    from helpers.report.summary import table
 
     psnr = {
         "denoising AE": 21.5,
@@ -164,7 +164,7 @@ def test_metrics_are_saved_to_six_significant_digits(tmp_path):
 
 
 def test_manifest_contents_see_every_change_but_the_manifest(tmp_path):
-    from helpers import manifest
+    from helpers.report import manifest
 
     (tmp_path / "a.csv").write_text("1\n")
     (tmp_path / manifest.NAME).write_text("{}")
@@ -311,7 +311,7 @@ def test_kill_ends_kernels_and_workers_and_progress_streams(tmp_path):
 
 @pytest.mark.slow
 def test_every_table_header_reaches_the_pdf(quick_run, tmp_path):
-    from helpers.pdf import missing_headers, table_headers
+    from helpers.report.pdf import missing_headers, table_headers
 
     pdf = build_pdf(quick_run, tmp_path / "report.pdf", profile="quick")
     assert len(table_headers(quick_run)) > 50
@@ -324,7 +324,7 @@ def test_every_table_header_reaches_the_pdf(quick_run, tmp_path):
 
 @pytest.mark.slow
 def test_committed_report_shows_every_table_header():
-    from helpers.pdf import missing_headers, table_headers
+    from helpers.report.pdf import missing_headers, table_headers
 
     notebooks = [report.REPO / "notebooks" / f"{n}.ipynb" for n in report.NOTEBOOKS]
     assert len(table_headers(notebooks)) > 100
@@ -512,3 +512,39 @@ def test_setup_refuses_a_parameter_the_cell_did_not_declare(tmp_path):
     profiles.setup("quick", profiles.DENOISE, dict(given, os=shutil))  # a module imported later is not a parameter
     with pytest.raises(ValueError, match=r"unknown parameter\(s\) \['epochz'\]"):
         profiles.setup("quick", profiles.DENOISE, dict(given, epochz=3))
+
+
+def test_git_state_is_clean_when_only_the_notebooks_outputs_changed(tmp_path):
+    """The summary page's "clean" claim: helpers/ and scripts/ as committed and the notebooks' sources as committed;
+    the outputs a run writes into the notebooks (and papermill's injected parameters cell) do not count."""
+    from helpers.report import manifest, pdf
+
+    def git(*args):
+        subprocess.run(["git", *args], cwd=tmp_path, check=True, capture_output=True)
+
+    (tmp_path / "helpers").mkdir()
+    (tmp_path / "notebooks").mkdir()
+    (tmp_path / "helpers" / "x.py").write_text("X = 1\n")
+    nb = new_notebook(cells=[new_code_cell("print(1)")])
+    path = tmp_path / "notebooks" / "a.ipynb"
+    nbformat.write(nb, path)
+    git("init", "-q")
+    git("-c", "user.name=t", "-c", "user.email=t@t", "add", ".")
+    git("-c", "user.name=t", "-c", "user.email=t@t", "commit", "-qm", "c")
+    assert manifest.git_state(tmp_path)[1] is True
+    nb.cells[0].outputs = [new_output("stream", name="stdout", text="1\n")]
+    injected = new_code_cell("epochs = 3")
+    injected.metadata["tags"] = ["injected-parameters"]
+    nb.cells.insert(0, injected)
+    nbformat.write(nb, path)
+    assert manifest.git_state(tmp_path)[1] is True  # outputs and injected parameters only
+    nb.cells[1].source = "print(2)"
+    nbformat.write(nb, path)
+    assert manifest.git_state(tmp_path)[1] is False  # a changed source
+    git("checkout", "--", "notebooks")
+    (tmp_path / "scripts").mkdir()
+    (tmp_path / "scripts" / "new.py").write_text("")
+    assert manifest.git_state(tmp_path)[1] is False  # an untracked script
+    assert "with uncommitted changes to helpers/, scripts/" in pdf.provenance(tmp_path)
+    (tmp_path / "scripts" / "new.py").unlink()
+    assert pdf.provenance(tmp_path).endswith("(its code unchanged; the notebooks carry this run's outputs)")

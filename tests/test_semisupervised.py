@@ -84,6 +84,40 @@ def test_resume_after_a_kill_equals_an_uninterrupted_run(tmp_path, monkeypatch):
     assert hist["loss"].tolist() == hist2["loss"].tolist() and hist2["step"].tolist() == [3, 6]
 
 
+def test_class_thresholds_lower_the_bar_for_the_classes_learned_least():
+    status = torch.tensor([0] * 50 + [1] * 25 + [-1] * 10)
+    thr = ss.class_thresholds(status, 0.9, 3)
+    assert torch.allclose(thr, torch.tensor([0.9, 0.9 * 0.5 / 1.5, 0.0]))  # beta 1, 0.5, 0: tau * beta / (2 - beta)
+    warm = ss.class_thresholds(torch.tensor([0] * 5 + [-1] * 95), 0.9, 2)  # warm-up: most images without a label
+    assert torch.allclose(warm, torch.tensor([0.9 * (5 / 95) / (2 - 5 / 95), 0.0]))
+    logits = torch.tensor([[4.0, 0.0, 0.0], [0.0, 1.0, 0.0]])  # confident class 0; unsure class 1 (p = 0.58)
+    labels, mask = ss.pseudo_labels(logits, thr)
+    assert labels.tolist() == [0, 1] and mask.tolist() == [1.0, 1.0]  # class 1's lower threshold lets 0.58 through
+    assert ss.pseudo_labels(logits, 0.9)[1].tolist() == [1.0, 0.0]
+
+
+def test_flexmatch_run_resumes_exactly_and_differs_from_fixmatch(tmp_path, monkeypatch):
+    x, y = torch.rand(80, 1, 28, 28), torch.arange(80) % 10
+    whole, _ = _fit(x, y, flex=True)
+    plain, _ = _fit(x, y)
+    assert not all(torch.equal(a, b) for a, b in zip(whole.state_dict().values(), plain.state_dict().values()))
+    real, calls = ss.accuracy_and_loss, {"n": 0}
+
+    def dies_in_round_two(*a, **k):
+        calls["n"] += 1
+        if calls["n"] == 2:
+            raise KeyboardInterrupt
+        return real(*a, **k)
+
+    monkeypatch.setattr(ss, "accuracy_and_loss", dies_in_round_two)
+    with pytest.raises(KeyboardInterrupt):
+        _fit(x, y, flex=True, x_eval=x[:10], y_eval=y[:10], checkpoint=tmp_path / "ck.pt")
+    monkeypatch.setattr(ss, "accuracy_and_loss", real)
+    resumed, _ = _fit(x, y, flex=True, x_eval=x[:10], y_eval=y[:10], checkpoint=tmp_path / "ck.pt")
+    again, _ = _fit(x, y, flex=True, x_eval=x[:10], y_eval=y[:10])
+    assert all(torch.equal(a, b) for a, b in zip(again.state_dict().values(), resumed.state_dict().values()))
+
+
 def test_bad_settings_are_named():
     x, y = torch.rand(40, 1, 28, 28), torch.arange(40) % 10
     with pytest.raises(ValueError, match="threshold"):

@@ -10,7 +10,7 @@ import subprocess
 from datetime import datetime, timezone
 from pathlib import Path
 
-from .files import atomic_write
+from ..files import atomic_write
 
 NAME = "run_manifest.json"
 CACHED = ("*.pt", "*.csv", "*.json", "cv_runs/*", "checkpoints/*")  # what a run would reload instead of computing
@@ -34,22 +34,40 @@ def contents(results_dir) -> dict[str, str]:
     }
 
 
+CODE = ("helpers", "scripts")  # the code a run depends on, besides the notebooks' sources
+
+
+def _sources(text: str) -> list:
+    """A notebook's cells without outputs, execution metadata or papermill's injected parameters (which the run
+    records in the notebook's metadata)."""
+    nb = json.loads(text)
+    return [
+        (c["cell_type"], "".join(c["source"]))
+        for c in nb["cells"]
+        if "injected-parameters" not in c.get("metadata", {}).get("tags", [])
+    ]
+
+
 def git_state(repo) -> tuple[str | None, bool]:
-    """``(HEAD's commit, whether helpers/ and notebooks/ equal it)``; ``(None, False)`` outside a git checkout."""
+    """``(HEAD's commit, whether the code equals it)``: ``helpers/`` and ``scripts/`` unchanged, and the notebooks'
+    sources (not the outputs a run writes into them) unchanged. ``(None, False)`` outside a git checkout."""
+
+    def git(*args):
+        return subprocess.run(["git", *args], cwd=repo, capture_output=True, text=True, check=True).stdout
+
     try:
-        commit = subprocess.run(
-            ["git", "rev-parse", "HEAD"], cwd=repo, capture_output=True, text=True, check=True
-        ).stdout.strip()
-        dirty = subprocess.run(
-            ["git", "status", "--porcelain", "--", "helpers", "notebooks"],
-            cwd=repo,
-            capture_output=True,
-            text=True,
-            check=True,
-        ).stdout.strip()
-    except (OSError, subprocess.CalledProcessError):
+        commit = git("rev-parse", "HEAD").strip()
+        if git("status", "--porcelain", "--untracked-files=all", "--", *CODE).strip():
+            return commit, False
+        for line in git("status", "--porcelain", "--", "notebooks").splitlines():
+            path = line[3:].strip()
+            if not path.endswith(".ipynb") or line[:2].strip() not in ("M",):
+                return commit, False
+            if _sources((Path(repo) / path).read_text()) != _sources(git("show", f"HEAD:{path}")):
+                return commit, False
+    except (OSError, subprocess.CalledProcessError, ValueError):
         return None, False
-    return commit, not dirty
+    return commit, True
 
 
 def environment() -> dict:

@@ -1,6 +1,6 @@
 """Export the executed notebooks as one PDF: title page, contents, the four parts in order.
 
-    python -m helpers.pdf [--profile full|quick] [--show-code] [--out report.pdf]
+    python -m helpers.report.pdf [--profile full|quick] [--show-code] [--out report.pdf]
 
 The notebooks are merged into one, rendered to HTML by nbconvert (code cells hidden unless
 ``--show-code``; stderr outputs dropped) and printed by headless Chromium (Debian's ``chromium``
@@ -19,7 +19,8 @@ from pathlib import Path
 import nbformat
 from nbformat.v4 import new_markdown_cell, new_notebook
 
-from .report import NOTEBOOKS, REPO
+from . import manifest
+from .execute import NOTEBOOKS, REPO
 
 TITLE = "Unsupervised deep learning with MNIST"
 CHROMIUM = ("chromium", "chromium-browser", "google-chrome")
@@ -33,22 +34,16 @@ def find_chromium() -> str:
     raise FileNotFoundError("no Chromium found: install Debian's 'chromium' package (apt-get install chromium)")
 
 
-def provenance() -> str:
-    """The commit the report's code comes from (with a note if the tree had uncommitted changes)."""
-    try:
-        commit = subprocess.run(
-            ["git", "rev-parse", "--short=12", "HEAD"], cwd=REPO, capture_output=True, text=True, check=True
-        ).stdout.strip()
-        dirty = subprocess.run(
-            ["git", "status", "--porcelain", "--", "helpers", "notebooks"],
-            cwd=REPO,
-            capture_output=True,
-            text=True,
-            check=True,
-        ).stdout.strip()
-    except (OSError, subprocess.CalledProcessError):
+def provenance(repo=REPO) -> str:
+    """The commit the report's code comes from, and whether the code equalled it (:func:`manifest.git_state`)."""
+    commit, clean = manifest.git_state(repo)
+    if commit is None:
         return "an unknown commit (not a git checkout)"
-    return f"commit `{commit}`" + (" with uncommitted changes to helpers/ or notebooks/" if dirty else "")
+    return f"commit `{commit[:12]}`" + (
+        " (its code unchanged; the notebooks carry this run's outputs)"
+        if clean
+        else " with uncommitted changes to helpers/, scripts/ or the notebooks' sources"
+    )
 
 
 def run_times(parts) -> str:

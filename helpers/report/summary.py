@@ -1,7 +1,7 @@
 """The README's results table (ours vs the homework report's), regenerated from ``results/*.json``.
 
-python -m helpers.summary            # print the table
-python -m helpers.summary --update   # rewrite it in README.md between the results markers
+python -m helpers.report.summary            # print the table
+python -m helpers.report.summary --update   # rewrite it in README.md between the results markers
 """
 
 from __future__ import annotations
@@ -10,8 +10,8 @@ import json
 import sys
 from pathlib import Path
 
+from ..artifacts import load_metrics
 from . import manifest
-from .artifacts import load_metrics
 
 HOMEWORK = "homework report (2022)"  # NNDL Homework 2, 2021-22: the report this project reproduces and extends
 

@@ -34,9 +34,10 @@ from pathlib import Path
 
 import nbformat
 
-from . import manifest, profiles
+from .. import profiles
+from . import manifest
 
-REPO = Path(__file__).resolve().parents[1]
+REPO = profiles.REPO
 NOTEBOOKS = ["01_autoencoder", "02_classification", "03_denoising", "04_gan"]
 CHAINS = [["01", "02", "03"], ["04"]]  # 02 loads 01's autoencoder, 03 loads 01's and 02's models; 04 stands alone
 MIN_CORES_PER_CHAIN = 2  # a chain on one core trains its folds/methods one after another: slower than waiting its turn
@@ -245,7 +246,9 @@ def run(
 
 
 def main(argv=None):
-    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap = argparse.ArgumentParser(
+        prog="python -m helpers.report", description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
     ap.add_argument("--profile", choices=["full", "quick"], default="quick")
     ap.add_argument("--only", nargs="*", help="notebook name prefixes, e.g. 01 03")
     ap.add_argument(

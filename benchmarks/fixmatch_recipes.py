@@ -1,0 +1,111 @@
+"""FixMatch recipe variants on one labelled subset of notebook 02's semi-supervised section.
+
+Each variant trains notebook 02's semi-supervised classifier (the pretrained encoder, the notebook's strong and weak
+augmentations) on the balanced subset ``--subset`` of ``--labels`` labels, one variant per process on one thread,
+two at a time, and reports the averaged model's test accuracy after every round, so the table shows both where a
+longer schedule still gains and what each change buys at the notebook's length. It is a recipe measurement, not the
+report: the test set is read only to draw the learning curve, and the report's numbers come from notebook 02.
+
+    python benchmarks/fixmatch_recipes.py --subset 1 --variants notebook long flex
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+import time
+from pathlib import Path
+
+import numpy as np
+import torch
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+
+from records import save  # noqa: E402
+
+from helpers.classify import classifier_from_autoencoder, encoder_widths  # noqa: E402
+from helpers.data import balanced_subset, load_train_test  # noqa: E402
+from helpers.models import load_model  # noqa: E402
+from helpers.parallel import parallel_map  # noqa: E402
+from helpers.profiles import CLASSIFY, values  # noqa: E402
+from helpers.runtime import seed_everything  # noqa: E402
+from helpers.semisupervised import fit_fixmatch  # noqa: E402
+
+FULL = values(CLASSIFY)
+NOTEBOOK = {
+    "steps": FULL["semi_steps"],
+    "threshold": FULL["semi_threshold"],
+    "labelled_batch": FULL["semi_labelled_batch"],
+    "unlabelled_ratio": FULL["semi_unlabelled_ratio"],
+    "encoder_lr_factor": FULL["semi_encoder_lr_factor"],
+}
+VARIANTS = {  # name: changes to the notebook's recipe ("long": twice its steps)
+    "notebook": {},
+    "long": {"long": True},
+    "flex": {"flex": True},  # FlexMatch's per-class thresholds
+    "flex long": {"flex": True, "long": True},
+}
+
+
+def recipe(name: str, steps: int) -> dict:
+    """The notebook's recipe at ``steps`` steps with variant ``name``'s changes."""
+    changes = dict(VARIANTS[name])
+    long = changes.pop("long", False)
+    return {**NOTEBOOK, "steps": 2 * steps if long else steps, **changes}
+
+
+def train(job, x, y, xt, yt):
+    name, kw, idx, subset, ae_path, every = job
+    torch.set_num_threads(1)
+    ae = load_model(ae_path)
+    seed_everything(subset)
+    model = classifier_from_autoencoder(ae, hidden=FULL["hidden"], latent_dim=ae.latent_dim, widths=encoder_widths(ae))
+    rest = np.setdiff1d(np.arange(len(x)), idx)
+    t0 = time.perf_counter()
+    _, hist = fit_fixmatch(
+        model, x[idx], y[idx], x[rest], x_eval=xt, y_eval=yt, seed=subset, device="cpu", steps_per_round=every, **kw
+    )
+    return hist, time.perf_counter() - t0
+
+
+def main():
+    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap.add_argument("--subset", type=int, default=1, help="which balanced subset (notebook 02 uses 0, 1, 2)")
+    ap.add_argument("--labels", type=int, default=100)
+    ap.add_argument("--variants", nargs="+", choices=list(VARIANTS), default=["notebook", "long", "flex"])
+    ap.add_argument("--steps", type=int, default=NOTEBOOK["steps"], help="the notebook's steps (default: its own)")
+    ap.add_argument("--every", type=int, default=1000, help="steps between two scores of the learning curve")
+    ap.add_argument("--autoencoder", default="results/autoencoder.pt", help="notebook 01's saved autoencoder")
+    ap.add_argument("--images", type=int, default=None, help="the first N training images (default: all 60,000)")
+    ap.add_argument("--root", default=None, help="MNIST root (default: $MNIST_ROOT, else the repository's data/)")
+    ap.add_argument("--out", default=None, help="folder of the JSON record (default: benchmarks/results)")
+    args = ap.parse_args()
+    if args.steps % args.every:
+        ap.error(f"--every ({args.every}) must divide --steps ({args.steps})")
+    x, y, xt, yt = load_train_test(args.root, args.images)
+    idx = balanced_subset(y.numpy(), args.labels, seed=args.subset)
+    jobs = [(n, recipe(n, args.steps), idx, args.subset, args.autoencoder, args.every) for n in args.variants]
+    rows = []
+    for (name, *_), (hist, seconds) in zip(jobs, parallel_map(train, jobs, n_jobs=2, shared=(x, y, xt, yt))):
+        for _, r in hist.iterrows():
+            rows.append([name, int(r.step), round(float(r.eval_acc), 4), round(float(r.mask_rate), 4)])
+        rows.append([name, "end", round(float(hist.eval_acc.iloc[-1]), 4), round(seconds)])
+        print(name, hist[["step", "eval_acc", "mask_rate"]].to_string(index=False), f"{seconds:.0f} s", flush=True)
+    ends = {r[0]: r[2] for r in rows if r[1] == "end"}
+    save(
+        "fixmatch_recipes",
+        what=f"Notebook 02's FixMatch ({recipe('notebook', args.steps)}) on balanced subset {args.subset} of "
+        f"{args.labels} labels, and "
+        f"variants of it ({', '.join(f'{n}: {VARIANTS[n]}' for n in args.variants)}): the averaged model's test "
+        "accuracy and the pseudo-label mask rate after every round; the 'end' row gives the final accuracy and "
+        "the run's seconds (one thread, two runs side by side).",
+        columns=["variant", "step", "test accuracy", "mask rate (end: seconds)"],
+        rows=rows,
+        summary="final test accuracy: " + ", ".join(f"{k} {v:.2%}" for k, v in ends.items()),
+        out=args.out,
+    )
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,5 @@
+"""``python -m helpers.report``: run the report's notebooks headless (:mod:`helpers.report.execute`)."""
+
+from .execute import main
+
+main()
