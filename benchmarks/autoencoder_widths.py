@@ -8,7 +8,7 @@ measurements
 noted in ``helpers/profiles.py``:
 
 1. Fold cost, side by side in one run: for each width in turn (and the first once more at the end, so that drift of
-   the machine shows), ``helpers.halving.halving_search_cv`` cross-validates the point lr 1e-2, d = 10 on 6 folds for
+   the machine shows), ``halving_search_cv`` cross-validates the point lr 1e-2, d = 10 on 6 folds for
    ``--fold-epochs`` epochs with notebook 01's recipe (one-cycle, batch 128, reviving), two folds at a time; it prints
    the mean seconds per fold, the ratio to the reference (the mean of its two runs), the mean validation MSE and how
    many folds collapsed.
@@ -30,9 +30,9 @@ import time
 
 from records import save
 
+from helpers.autoencoder.halving import halving_search_cv
 from helpers.data import load_train_test
 from helpers.gan import bf16_is_fast
-from helpers.halving import halving_search_cv
 from helpers.models import Autoencoder
 from helpers.parallel import parallel_map
 from helpers.runtime import seed_everything

@@ -24,13 +24,13 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 from records import save  # noqa: E402
 
-from helpers.classify import classifier_from_autoencoder, encoder_widths  # noqa: E402
+from helpers.classification.classify import classifier_from_autoencoder, encoder_widths  # noqa: E402
+from helpers.classification.semisupervised import fit_fixmatch  # noqa: E402
 from helpers.data import balanced_subset, load_train_test  # noqa: E402
 from helpers.models import load_model  # noqa: E402
 from helpers.parallel import parallel_map  # noqa: E402
 from helpers.profiles import CLASSIFY, values  # noqa: E402
 from helpers.runtime import seed_everything  # noqa: E402
-from helpers.semisupervised import fit_fixmatch  # noqa: E402
 
 FULL = values(CLASSIFY)
 NOTEBOOK = {

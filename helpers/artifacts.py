@@ -10,9 +10,7 @@ import numpy as np
 import pandas as pd
 
 from .files import CorruptFileError, atomic_save, atomic_write, config_key, read_torch_file
-from .models import HOMEWORK_CHANNELS, HOMEWORK_HIDDEN, Autoencoder, load_model, save_model, widths_config
-from .runtime import seed_everything
-from .training import fit_autoencoder, loss_config
+from .models import load_model, save_model
 
 
 def _read_log(path: Path):
@@ -117,71 +115,6 @@ def save_metrics(results_dir, name: str, metrics: dict) -> Path:
 def load_metrics(results_dir, name: str) -> dict:
     path = Path(results_dir) / f"{name}.json"
     return json.loads(path.read_text()) if path.is_file() else {}
-
-
-def load_or_train_autoencoder(
-    path,
-    x_train,
-    x_eval,
-    *,
-    latent_dim,
-    lr,
-    epochs,
-    batch_size,
-    revive=None,
-    channels=HOMEWORK_CHANNELS,
-    hidden=HOMEWORK_HIDDEN,
-    loss="mse",
-    seed=0,
-    device=None,
-    progress=True,
-    results_dir=None,
-    notebook="01_autoencoder",
-):
-    """Notebook 01's final model: an :class:`~helpers.models.Autoencoder` of ``latent_dim`` (widths ``channels``,
-    ``hidden``) trained on all of ``x_train`` with a one-cycle schedule peaking at ``lr`` (and ``revive``; ``loss`` as
-    in
-    :func:`~helpers.training.fit_autoencoder`), evaluated
-    on ``x_eval`` after each epoch (history column ``test_mse``). Loaded from ``path`` when it was saved with the same
-    settings; else trained, resuming from its checkpoint under ``results_dir/checkpoints/``. Returns ``(model, history,
-    loaded)``."""
-    cfg = {
-        "latent_dim": latent_dim,
-        "lr": lr,
-        "epochs": epochs,
-        "batch_size": batch_size,
-        "schedule": "onecycle",
-        "seed": seed,
-        "n_train": len(x_train),
-    }
-    if revive:
-        cfg["revive"] = revive
-    cfg.update(widths_config(channels, hidden))  # the homework report's widths add nothing to the key
-    cfg.update(loss_config(loss))  # nor does the homework report's loss
-    ckpt = checkpoint_path(results_dir if results_dir is not None else Path(path).parent, "autoencoder", cfg)
-
-    def train():
-        seed_everything(seed)
-        model = Autoencoder(latent_dim, channels, hidden)
-        hist = fit_autoencoder(
-            model,
-            x_train,
-            x_eval,
-            epochs=epochs,
-            lr=lr,
-            batch_size=batch_size,
-            schedule="onecycle",
-            revive=revive,
-            seed=seed,
-            device=device,
-            progress=progress,
-            loss=loss,
-            checkpoint=ckpt,
-            desc=f"autoencoder d={latent_dim}",
-        )
-        return model, hist.rename(columns={"val_mse": "test_mse"})
-
-    return load_or_train(path, cfg, train, notebook=notebook)
 
 
 class MissingUpstreamError(FileNotFoundError):

@@ -11,7 +11,7 @@ import pandas as pd
 import seaborn as sns
 import torch
 
-from .halving import promotable
+from .autoencoder.halving import promotable
 
 sns.set_theme(style="whitegrid", context="notebook")
 

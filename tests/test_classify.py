@@ -3,9 +3,9 @@ import pytest
 import torch
 
 from helpers import seed_everything
-from helpers.classify import classifier_from_autoencoder, freeze_encoder, param_groups
+from helpers.classification.classify import classifier_from_autoencoder, freeze_encoder, param_groups
+from helpers.classification.label_efficiency import label_efficiency
 from helpers.data import balanced_subset
-from helpers.label_efficiency import label_efficiency
 from helpers.models import Autoencoder, EncoderClassifier, count_parameters, load_model, save_model
 from helpers.training import accuracy_and_loss, fit_classifier
 
@@ -135,7 +135,7 @@ def test_label_efficiency_in_parallel_matches_serial(mnist_train, mnist_test):
 
 
 def test_load_or_train_classifier_caches_per_method_seed_and_autoencoder(tmp_path, mnist_train):
-    from helpers.classify import load_or_train_classifier, make_classifier
+    from helpers.classification.classify import load_or_train_classifier, make_classifier
 
     x, y = mnist_train
     x_tr, y_tr, x_va, y_va = x[:256], y[:256], x[256:320], y[256:320]
@@ -165,7 +165,7 @@ def test_load_or_train_classifier_caches_per_method_seed_and_autoencoder(tmp_pat
 
 
 def test_classifiers_follow_the_autoencoders_widths(tmp_path):
-    from helpers.classify import encoder_widths, make_classifier
+    from helpers.classification.classify import encoder_widths, make_classifier
 
     ae = Autoencoder(10, channels=(4, 8, 12), hidden=20)
     assert encoder_widths(ae) == {"channels": [4, 8, 12], "encoder_hidden": 20} and encoder_widths(None) == {}

@@ -12,10 +12,10 @@ import distributed
 import pandas as pd
 import pytest
 
+from helpers.autoencoder.search import grid_search_cv
 from helpers.parallel import dask_client, task_threads
 from helpers.profiles import AUTOENCODER, values
 from helpers.report import REPO
-from helpers.search import grid_search_cv
 
 pytestmark = pytest.mark.slow  # a Dask cluster / whole trainings
 

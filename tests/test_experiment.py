@@ -449,7 +449,7 @@ def test_summary_updates_the_readme_timing_table_from_the_manifest(tmp_path):
 def test_final_autoencoder_widths_and_loss_train_that_network_and_only_other_settings_change_the_key(
     mnist_train, tmp_path
 ):
-    from helpers.artifacts import load_or_train_autoencoder
+    from helpers.autoencoder import load_or_train_autoencoder
     from helpers.models import load_model
 
     x = mnist_train[0][:128]

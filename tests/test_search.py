@@ -3,10 +3,10 @@ import math
 import pandas as pd
 import pytest
 
-import helpers.halving as halving
-import helpers.search as search
+import helpers.autoencoder.halving as halving
+import helpers.autoencoder.search as search
 from helpers import profiles
-from helpers.search import best_point, grid_search_cv
+from helpers.autoencoder.search import best_point, grid_search_cv
 
 GRID = {"lr": [1e-3, 1e4], "latent_dim": [2]}
 KW = dict(n_folds=3, epochs=1, batch_size=64, seed=0, n_jobs=1, progress=False, device="cpu")

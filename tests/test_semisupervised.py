@@ -4,8 +4,8 @@ import numpy as np
 import pytest
 import torch
 
-from helpers import semisupervised as ss
-from helpers.classify import classifier_from_autoencoder
+from helpers.classification import semisupervised as ss
+from helpers.classification.classify import classifier_from_autoencoder
 from helpers.corruption import Cutout
 from helpers.models import Autoencoder
 

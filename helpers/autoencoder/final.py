@@ -9,13 +9,79 @@ from pathlib import Path
 import pandas as pd
 import torch
 
-from .artifacts import load_or_train_autoencoder
-from .baselines import fit_pca, pca_reconstruct
-from .dead_units import dead_units
+from ..artifacts import checkpoint_path, load_or_train
+from ..baselines import fit_pca, pca_reconstruct
+from ..dead_units import dead_units
+from ..models import HOMEWORK_CHANNELS, HOMEWORK_HIDDEN, Autoencoder, widths_config
+from ..parallel import parallel_map
+from ..runtime import seed_everything
+from ..training import fit_autoencoder, loss_config, reconstruction_mse
 from .halving import halving_search_cv
-from .models import HOMEWORK_CHANNELS, HOMEWORK_HIDDEN
-from .parallel import parallel_map
-from .training import reconstruction_mse
+
+
+def load_or_train_autoencoder(
+    path,
+    x_train,
+    x_eval,
+    *,
+    latent_dim,
+    lr,
+    epochs,
+    batch_size,
+    revive=None,
+    channels=HOMEWORK_CHANNELS,
+    hidden=HOMEWORK_HIDDEN,
+    loss="mse",
+    seed=0,
+    device=None,
+    progress=True,
+    results_dir=None,
+    notebook="01_autoencoder",
+):
+    """Notebook 01's final model: an :class:`~helpers.models.Autoencoder` of ``latent_dim`` (widths ``channels``,
+    ``hidden``) trained on all of ``x_train`` with a one-cycle schedule peaking at ``lr`` (and ``revive``; ``loss`` as
+    in
+    :func:`~helpers.training.fit_autoencoder`), evaluated
+    on ``x_eval`` after each epoch (history column ``test_mse``). Loaded from ``path`` when it was saved with the same
+    settings; else trained, resuming from its checkpoint under ``results_dir/checkpoints/``. Returns ``(model, history,
+    loaded)``."""
+    cfg = {
+        "latent_dim": latent_dim,
+        "lr": lr,
+        "epochs": epochs,
+        "batch_size": batch_size,
+        "schedule": "onecycle",
+        "seed": seed,
+        "n_train": len(x_train),
+    }
+    if revive:
+        cfg["revive"] = revive
+    cfg.update(widths_config(channels, hidden))  # the homework report's widths add nothing to the key
+    cfg.update(loss_config(loss))  # nor does the homework report's loss
+    ckpt = checkpoint_path(results_dir if results_dir is not None else Path(path).parent, "autoencoder", cfg)
+
+    def train():
+        seed_everything(seed)
+        model = Autoencoder(latent_dim, channels, hidden)
+        hist = fit_autoencoder(
+            model,
+            x_train,
+            x_eval,
+            epochs=epochs,
+            lr=lr,
+            batch_size=batch_size,
+            schedule="onecycle",
+            revive=revive,
+            seed=seed,
+            device=device,
+            progress=progress,
+            loss=loss,
+            checkpoint=ckpt,
+            desc=f"autoencoder d={latent_dim}",
+        )
+        return model, hist.rename(columns={"val_mse": "test_mse"})
+
+    return load_or_train(path, cfg, train, notebook=notebook)
 
 
 def final_model_jobs(pick_dim: int, compare_dim: int | None, revive) -> list[tuple[int, float | None]]:
@@ -161,7 +227,7 @@ def reviving_ablation(comparison: pd.DataFrame, finals: dict, x, revive) -> tupl
 class PartOne:
     """What :func:`search_and_train` returns: the search, the final models and their comparison."""
 
-    cv: object  # helpers.search.CVResult
+    cv: object  # helpers.autoencoder.search.CVResult
     finals: dict  # {(latent_dim, revive): (model, history, loaded)}
     comparison: pd.DataFrame  # compare_final_models: row 0 is the CV's pick
     latent_dim: int

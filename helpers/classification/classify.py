@@ -6,11 +6,11 @@ from pathlib import Path
 
 import pandas as pd
 
-from .artifacts import checkpoint_path, load_or_train
-from .models import Autoencoder, EncoderClassifier, count_parameters, ensemble_of, fingerprint
-from .parallel import parallel_map
-from .runtime import seed_everything
-from .training import accuracy_and_loss, fit_classifier
+from ..artifacts import checkpoint_path, load_or_train
+from ..models import Autoencoder, EncoderClassifier, count_parameters, ensemble_of, fingerprint
+from ..parallel import parallel_map
+from ..runtime import seed_everything
+from ..training import accuracy_and_loss, fit_classifier
 
 
 def encoder_widths(autoencoder: Autoencoder | None) -> dict:

@@ -12,16 +12,16 @@ import torch
 from torch.nn import functional as F
 from torch.optim.swa_utils import AveragedModel, get_ema_multi_avg_fn
 
-from .artifacts import checkpoint_path, load_or_train
+from ..artifacts import checkpoint_path, load_or_train
+from ..corruption import Compose, Cutout, GaussianNoise, RandomAffine
+from ..data import balanced_subset
+from ..loop import epoch_loop
+from ..models import fingerprint
+from ..parallel import parallel_map
+from ..runtime import check_images, check_positive, note, seed_everything, to_device
+from ..runtime import device as pick_device
+from ..training import accuracy_and_loss
 from .classify import classifier_from_autoencoder, encoder_widths, param_groups
-from .corruption import Compose, Cutout, GaussianNoise, RandomAffine
-from .data import balanced_subset
-from .loop import epoch_loop
-from .models import fingerprint
-from .parallel import parallel_map
-from .runtime import check_images, check_positive, note, seed_everything, to_device
-from .runtime import device as pick_device
-from .training import accuracy_and_loss
 
 WEAK = dict(max_degrees=10.0, translate=0.08, scale=(0.9, 1.1))  # the notebook's supervised augmentation
 STRONG = dict(max_degrees=20.0, translate=0.15, scale=(0.75, 1.25), cutout=7, noise=0.15)

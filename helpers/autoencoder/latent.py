@@ -10,7 +10,7 @@ from sklearn.manifold import TSNE
 from sklearn.metrics import confusion_matrix, silhouette_score
 from sklearn.neighbors import KNeighborsClassifier
 
-from .training import predict
+from ..training import predict
 
 
 def encode(model, x, **kw) -> torch.Tensor:

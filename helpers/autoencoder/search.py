@@ -15,12 +15,12 @@ import torch
 from sklearn.model_selection import ParameterGrid
 from tqdm import tqdm
 
-from .data import cv_folds
-from .files import atomic_write, config_key, ensure_dir
-from .models import Autoencoder
-from .parallel import check_n_jobs, parallel_imap
-from .runtime import check_images, check_positive, seed_everything
-from .training import fit_autoencoder
+from ..data import cv_folds
+from ..files import atomic_write, config_key, ensure_dir
+from ..models import Autoencoder
+from ..parallel import check_n_jobs, parallel_imap
+from ..runtime import check_images, check_positive, seed_everything
+from ..training import fit_autoencoder
 
 PARAMS = ("lr", "latent_dim")
 

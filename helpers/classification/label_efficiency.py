@@ -6,13 +6,13 @@ from __future__ import annotations
 import pandas as pd
 import torch
 
-from .artifacts import load_or_compute_table
+from ..artifacts import load_or_compute_table
+from ..data import balanced_subset
+from ..models import fingerprint
+from ..parallel import parallel_map
+from ..runtime import seed_everything
+from ..training import accuracy_and_loss, fit_classifier
 from .classify import classifier_from_autoencoder, encoder_widths, param_groups
-from .data import balanced_subset
-from .models import fingerprint
-from .parallel import parallel_map
-from .runtime import seed_everything
-from .training import accuracy_and_loss, fit_classifier
 
 
 def _label_run(job):

@@ -6,12 +6,12 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from .data import cv_folds
-from .files import ensure_dir
-from .models import HOMEWORK_CHANNELS, HOMEWORK_HIDDEN, widths_config
-from .runtime import check_positive
+from ..data import cv_folds
+from ..files import ensure_dir
+from ..models import HOMEWORK_CHANNELS, HOMEWORK_HIDDEN, widths_config
+from ..runtime import check_positive
+from ..training import loss_config
 from .search import CVResult, _check_grid, _cv_rows, data_fingerprint, summarize
-from .training import loss_config
 
 
 def promotable(summary: pd.DataFrame) -> pd.Series:
