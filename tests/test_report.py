@@ -17,6 +17,9 @@ PARTS = ["Part 1", "Part 2", "Part 3", "Part 4"]
 
 def test_tidy_keeps_final_progress_state(tmp_path):
     nb = new_notebook()
+    injected = new_code_cell("# Parameters\nepochs = 3\n")
+    injected.metadata["tags"] = ["injected-parameters"]
+    nb.cells.append(injected)
     cell = new_code_cell("x")
     cell.outputs = [
         new_output("stream", name="stdout", text="bar 10%\rbar 50%\r"),
@@ -26,7 +29,9 @@ def test_tidy_keeps_final_progress_state(tmp_path):
     path = tmp_path / "n.ipynb"
     nbformat.write(nb, path)
     report.tidy(path)
-    out = nbformat.read(path, as_version=4).cells[0].outputs
+    cells = nbformat.read(path, as_version=4).cells
+    assert cells[0].source == "# Parameters\nepochs = 3"  # as ruff format writes it
+    out = cells[1].outputs
     assert len(out) == 1 and out[0].text == "bar 100%\ndone\n"
 
 

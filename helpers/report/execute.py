@@ -83,7 +83,8 @@ def number_captions(nb, part: int):
 def tidy(path: Path) -> None:
     """Merge consecutive stream outputs and collapse progress-bar carriage returns (nbconvert's
     ``CoalesceStreamsPreprocessor``), so the saved notebook and the PDF show each bar's final state; number
-    the captions (:func:`number_captions`, the part from the file name's leading digits)."""
+    the captions (:func:`number_captions`, the part from the file name's leading digits); make papermill's paths
+    relative and its injected parameters cell as ruff formats it."""
     from nbconvert.preprocessors import CoalesceStreamsPreprocessor
 
     nb = nbformat.read(path, as_version=4)
@@ -92,6 +93,9 @@ def tidy(path: Path) -> None:
     for key in ("input_path", "output_path"):  # no machine's absolute paths in a committed notebook
         if papermill.get(key) and Path(papermill[key]).is_absolute():
             papermill[key] = _relative(papermill[key])
+    for cell in nb.cells:  # papermill's injected parameters end in a newline that ruff format would remove
+        if "injected-parameters" in cell.metadata.get("tags", []):
+            cell.source = cell.source.rstrip("\n")
     digits = re.match(r"\d+", Path(path).stem)
     if digits:
         nb = number_captions(nb, int(digits.group()))
