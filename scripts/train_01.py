@@ -55,6 +55,7 @@ def main(argv=None):
     )
     cv, comparison = part.cv, part.comparison
     print(cv.summary.to_string())
+    print(f"best point: learning rate {part.lr:g}, latent dimension {part.latent_dim}, {part.epochs} epochs")
     print(comparison.to_string())
     print(f"search and final models: {time.time() - t0:.0f} s on {S.device}; results in {S.results_dir}")
 
