@@ -56,6 +56,10 @@ def main(argv=None):
     cv, comparison = part.cv, part.comparison
     print(cv.summary.to_string())
     print(f"best point: learning rate {part.lr:g}, latent dimension {part.latent_dim}, {part.epochs} epochs")
+    trained = sum(not loaded for *_, loaded in part.finals.values())
+    print(
+        f"trained in this run: {cv.n_trained} of {len(cv.folds)} CV runs, {trained} of {len(part.finals)} final models"
+    )
     print(comparison.to_string())
     print(f"search and final models: {time.time() - t0:.0f} s on {S.device}; results in {S.results_dir}")
 
