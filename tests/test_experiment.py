@@ -314,6 +314,7 @@ def test_recipe_study_reads_our_row_from_the_main_run_when_it_measured_the_sprea
         and t.loc["no smoothing", "fid_vs_ours"] == t.fid["no smoothing"] - t.fid["ours"]
     )
     assert np.isclose(t.loc["ours", "twice_combined_std"], 2 * np.sqrt(2) * t.loc["ours", "fid_draw_std"])
+    assert list(gan.recipe_display(t).columns) == [gan.RECIPE_COLUMNS[c] for c in t.columns]  # every column, short
     # a main log without the spread at that epoch: our recipe is rerun as a side run and checked against the main run
     study = gan.recipe_study(
         tmp_path / "recipes.csv",

@@ -36,10 +36,12 @@ from .store import (
     save_gan_log,
 )
 from .studies import (
+    RECIPE_COLUMNS,
     grid_table,
     langevin_grid,
     langevin_study,
     recipe_comparison,
+    recipe_display,
     recipe_study,
     recipe_table,
     rejection_grid,
