@@ -59,37 +59,25 @@ def test_load_train_test_subset(mnist_root):
         load_train_test(mnist_root, -5)
 
 
+def _idle_loop(**kw):
+    """The shared epoch loop over 4 items in batches of 2, with a step that trains nothing."""
+    return epoch_loop(
+        lambda idx: {"loss": 0.0}, 4, batch_size=2, seed=0, get_state=dict, set_state=lambda s: None, **kw
+    )
+
+
 def test_epoch_loop_flushes_denormals():
     torch.set_flush_denormal(False)
     tiny = torch.tensor([1e-39], dtype=torch.float32)
     assert (tiny * 1.0).item() != 0.0  # a denormal survives by default
-    epoch_loop(
-        lambda idx: {"loss": 0.0},
-        4,
-        epochs=1,
-        batch_size=2,
-        seed=0,
-        get_state=dict,
-        set_state=lambda s: None,
-        progress=False,
-    )
+    _idle_loop(epochs=1, progress=False)
     assert (tiny * 1.0).item() == 0.0
 
 
 def test_progress_bars_go_to_stderr_which_the_pdf_leaves_out(capsys):
     """Progress bars show in the terminal and the notebook but not in the report: they are written to stderr, the
     stream helpers.report.pdf drops."""
-    epoch_loop(
-        lambda idx: {"loss": 0.0},
-        4,
-        epochs=2,
-        batch_size=2,
-        seed=0,
-        get_state=dict,
-        set_state=lambda s: None,
-        progress=True,
-        desc="bar-test",
-    )
+    _idle_loop(epochs=2, progress=True, desc="bar-test")
     out = capsys.readouterr()
     assert "bar-test" in out.err and "100%|" in out.err and "bar-test" not in out.out
 

@@ -241,7 +241,6 @@ def _run(job, x, y, x_eval, y_eval):
             labelled_batch=settings["labelled_batch"],
             unlabelled_ratio=settings["unlabelled_ratio"],
             ema_teacher=settings["ema_teacher"],
-            flex=settings.get("flex", False),
             seed=job["subset"],
             device=job["device"],
             checkpoint=checkpoint_path(job["results_dir"], "fixmatch", cfg),

@@ -61,7 +61,7 @@ def git_state(repo) -> tuple[str | None, bool]:
             return commit, False
         for line in git("status", "--porcelain", "--", "notebooks").splitlines():
             path = line[3:].strip()
-            if not path.endswith(".ipynb") or line[:2].strip() not in ("M",):
+            if not path.endswith(".ipynb") or line[:2].strip() != "M":  # only modified notebooks can be clean
                 return commit, False
             if _sources((Path(repo) / path).read_text()) != _sources(git("show", f"HEAD:{path}")):
                 return commit, False
