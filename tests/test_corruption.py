@@ -1,7 +1,15 @@
 import pytest
 import torch
 
-from helpers.corruption import Compose, GaussianNoise, RandomAffine, RandomRotation, SaltPepper, corrupt_fixed
+from helpers.corruption import (
+    Compose,
+    ElasticDistortion,
+    GaussianNoise,
+    RandomAffine,
+    RandomRotation,
+    SaltPepper,
+    corrupt_fixed,
+)
 
 
 @pytest.fixture
@@ -17,6 +25,7 @@ def batch(mnist_test):
         SaltPepper(0.2),
         RandomRotation(30),
         Compose(GaussianNoise(0.2), RandomRotation(15)),
+        ElasticDistortion(34.0, 4.0),
     ],
 )
 def test_range_shape_determinism(batch, c):
@@ -59,6 +68,21 @@ def test_rotation_differs_per_image(batch):
     assert not torch.allclose(out[0], out[1])
 
 
+def test_elastic_distortion_is_smooth_local_and_zero_at_alpha_zero(batch):
+    assert torch.allclose(ElasticDistortion(0.0)(batch), batch, atol=1e-5)
+    out = ElasticDistortion(34.0, 4.0)(batch)
+    # it moves strokes (pixels change) but keeps the digit: mass roughly kept, image still close to the original
+    assert (out - batch).abs().mean() > 0.02
+    assert out.sum((1, 2, 3)).div(batch.sum((1, 2, 3))).sub(1).abs().mean() < 0.15
+    assert (out - batch).pow(2).mean() < batch.pow(2).mean()
+    stronger = ElasticDistortion(80.0, 4.0)
+    torch.manual_seed(0)
+    far = stronger(batch)
+    torch.manual_seed(0)
+    near = ElasticDistortion(20.0, 4.0)(batch)
+    assert (far - batch).abs().mean() > (near - batch).abs().mean()  # alpha scales the displacement
+
+
 def test_bad_parameters():
     with pytest.raises(ValueError, match="sigma"):
         GaussianNoise(-0.1)
@@ -66,3 +90,5 @@ def test_bad_parameters():
         SaltPepper(1.5)
     with pytest.raises(ValueError, match="max_degrees"):
         RandomAffine(-1)
+    with pytest.raises(ValueError, match="sigma"):
+        ElasticDistortion(10.0, 0.0)
