@@ -64,8 +64,15 @@ def save(name: str, *, what: str, columns: list[str], rows: list[list], summary:
     }
     out = Path(out) if out is not None else RESULTS
     out.mkdir(parents=True, exist_ok=True)
-    path = out / f"{name}-{now:%Y%m%dT%H%M%S}.json"
-    path.write_text(json.dumps(record, indent=2, ensure_ascii=False) + "\n")
+    text = json.dumps(record, indent=2, ensure_ascii=False) + "\n"
+    for n in range(1, 1000):  # two runs ending in the same second (e.g. side by side) each keep their record
+        path = out / f"{name}-{now:%Y%m%dT%H%M%S}{'' if n == 1 else f'-{n}'}.json"
+        try:
+            with path.open("x") as f:
+                f.write(text)
+            break
+        except FileExistsError:
+            continue
     print(f"record: {path}")
     return path
 

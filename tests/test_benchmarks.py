@@ -4,6 +4,7 @@ committed benchmarks/README.md is what `python benchmarks/records.py` makes of t
 import json
 import subprocess
 import sys
+from datetime import datetime
 
 import pytest
 
@@ -117,3 +118,20 @@ def test_benchmarks_readme_is_generated_from_the_committed_records(tmp_path):
     args = [sys.executable, "benchmarks/records.py", "--results", str(results), "--readme", str(readme)]
     assert subprocess.run([*args, "--check"], cwd=REPO, capture_output=True).returncode == 1
     assert subprocess.run(args, cwd=REPO).returncode == 0 and "2999-01-01" in readme.read_text()
+
+
+def test_two_records_saved_in_the_same_second_are_both_kept(tmp_path, monkeypatch):
+    sys.path.insert(0, str(REPO / "benchmarks"))
+    import records
+
+    class Frozen(datetime):
+        @classmethod
+        def now(cls, tz=None):
+            return datetime(2030, 1, 1, tzinfo=tz)
+
+    monkeypatch.setattr(records, "datetime", Frozen)
+    monkeypatch.setattr(records, "machine", lambda: {"cpu": "test", "flags": [], "cores": 1})
+    first = records.save("same", what="w", columns=["a"], rows=[[1]], summary="s", out=tmp_path)
+    second = records.save("same", what="w", columns=["a"], rows=[[2]], summary="s", out=tmp_path)
+    assert (first.name, second.name) == ("same-20300101T000000.json", "same-20300101T000000-2.json")
+    assert [json.loads(p.read_text())["rows"] for p in (first, second)] == [[[1]], [[2]]]
