@@ -25,7 +25,8 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 from records import save  # noqa: E402
 
 from helpers.classification.classify import classifier_from_autoencoder, encoder_widths  # noqa: E402
-from helpers.classification.semisupervised import fit_fixmatch  # noqa: E402
+from helpers.classification.semisupervised import fit_fixmatch, strong_augment, weak_augment  # noqa: E402
+from helpers.corruption import Compose, ElasticDistortion  # noqa: E402
 from helpers.data import balanced_subset, load_train_test  # noqa: E402
 from helpers.models import load_model  # noqa: E402
 from helpers.parallel import parallel_map  # noqa: E402
@@ -40,11 +41,32 @@ NOTEBOOK = {
     "unlabelled_ratio": FULL["semi_unlabelled_ratio"],
     "encoder_lr_factor": FULL["semi_encoder_lr_factor"],
 }
-VARIANTS = {  # name: changes to the notebook's recipe ("long": twice its steps)
+NOTEBOOK_STRONG = {
+    "max_degrees": FULL["semi_strong_degrees"],
+    "translate": FULL["semi_strong_translate"],
+    "scale": FULL["semi_strong_scale"],
+    "cutout": FULL["semi_cutout"],
+    "noise": FULL["semi_noise"],
+}
+VARIANTS = {  # name: changes to the notebook's recipe ("long": twice its steps); benchmarks/README.md has the records
     "notebook": {},
     "long": {"long": True},
     "flex": {"flex": True},  # FlexMatch's per-class thresholds
     "flex long": {"flex": True, "long": True},
+    "ema teacher": {"ema_teacher": True},  # pseudo-labels from the averaged model
+    "threshold 0.95": {"threshold": 0.95},
+    "elastic": {"strong": {"elastic": 34.0}},  # an elastic distortion in the strong augmentation
+    "elastic 20": {"strong": {"elastic": 20.0}},
+    "elastic long": {"strong": {"elastic": 34.0}, "long": True},
+    "elastic weak": {"strong": {"elastic": 34.0}, "weak": {"elastic": 10.0}},  # a mild distortion in the weak view too
+    "encoder 0.3x": {"encoder_lr_factor": 0.3},
+    "fixmatch strong": {  # the larger strong augmentation notebook 02 used before (closer to FixMatch's own)
+        "strong": {"max_degrees": 20.0, "translate": 0.15, "scale": (0.75, 1.25), "cutout": 7, "noise": 0.15}
+    },
+    "milder strong": {
+        "strong": {"max_degrees": 10.0, "translate": 0.08, "scale": (0.9, 1.1), "cutout": 5, "noise": 0.1}
+    },
+    "half batch, twice steps": {"unlabelled_ratio": 7, "long": True},  # the same images in twice the updates
 }
 
 
@@ -52,19 +74,22 @@ def recipe(name: str, steps: int) -> dict:
     """The notebook's recipe at ``steps`` steps with variant ``name``'s changes."""
     changes = dict(VARIANTS[name])
     long = changes.pop("long", False)
+    changes["strong"] = strong_augment(**dict(NOTEBOOK_STRONG, **changes.get("strong", {})))
+    if "weak" in changes:
+        changes["weak"] = Compose(ElasticDistortion(changes["weak"]["elastic"]), weak_augment())
     return {**NOTEBOOK, "steps": 2 * steps if long else steps, **changes}
 
 
 def train(job, x, y, xt, yt):
-    name, kw, idx, subset, ae_path, every = job
+    name, kw, idx, seed, ae_path, every = job
     torch.set_num_threads(1)
     ae = load_model(ae_path)
-    seed_everything(subset)
+    seed_everything(seed)
     model = classifier_from_autoencoder(ae, hidden=FULL["hidden"], latent_dim=ae.latent_dim, widths=encoder_widths(ae))
     rest = np.setdiff1d(np.arange(len(x)), idx)
     t0 = time.perf_counter()
     _, hist = fit_fixmatch(
-        model, x[idx], y[idx], x[rest], x_eval=xt, y_eval=yt, seed=subset, device="cpu", steps_per_round=every, **kw
+        model, x[idx], y[idx], x[rest], x_eval=xt, y_eval=yt, seed=seed, device="cpu", steps_per_round=every, **kw
     )
     return hist, time.perf_counter() - t0
 
@@ -73,6 +98,7 @@ def main():
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--subset", type=int, default=1, help="which balanced subset (notebook 02 uses 0, 1, 2)")
     ap.add_argument("--labels", type=int, default=100)
+    ap.add_argument("--seed", type=int, default=None, help="the training's seed (default: the subset, as notebook 02)")
     ap.add_argument("--variants", nargs="+", choices=list(VARIANTS), default=["notebook", "long", "flex"])
     ap.add_argument("--steps", type=int, default=NOTEBOOK["steps"], help="the notebook's steps (default: its own)")
     ap.add_argument("--every", type=int, default=1000, help="steps between two scores of the learning curve")
@@ -85,7 +111,8 @@ def main():
         ap.error(f"--every ({args.every}) must divide --steps ({args.steps})")
     x, y, xt, yt = load_train_test(args.root, args.images)
     idx = balanced_subset(y.numpy(), args.labels, seed=args.subset)
-    jobs = [(n, recipe(n, args.steps), idx, args.subset, args.autoencoder, args.every) for n in args.variants]
+    seed = args.subset if args.seed is None else args.seed
+    jobs = [(n, recipe(n, args.steps), idx, seed, args.autoencoder, args.every) for n in args.variants]
     rows = []
     for (name, *_), (hist, seconds) in zip(jobs, parallel_map(train, jobs, n_jobs=2, shared=(x, y, xt, yt))):
         for _, r in hist.iterrows():
@@ -96,7 +123,7 @@ def main():
     save(
         "fixmatch_recipes",
         what=f"Notebook 02's FixMatch ({recipe('notebook', args.steps)}) on balanced subset {args.subset} of "
-        f"{args.labels} labels, and "
+        f"{args.labels} labels (training seed {seed}), and "
         f"variants of it ({', '.join(f'{n}: {VARIANTS[n]}' for n in args.variants)}): the averaged model's test "
         "accuracy and the pseudo-label mask rate after every round; the 'end' row gives the final accuracy and "
         "the run's seconds (one thread, two runs side by side).",

@@ -167,6 +167,13 @@ class ClassifySettings:
     semi_labelled_batch: int = 32  # labelled images per step
     semi_unlabelled_ratio: int = 14  # unlabelled images per labelled image in a step
     semi_encoder_lr_factor: float = 1.0  # the encoder's share of the learning rate in FixMatch
+    semi_strong_degrees: float = 15.0  # FixMatch's strong view: random rotation (degrees) ...
+    semi_strong_translate: float = 0.1  # ... shift (a fraction of the image) ...
+    semi_strong_scale: tuple = (0.85, 1.15)  # ... and scale, then ...
+    semi_cutout: int = 5  # ... a square of this side erased and ...
+    semi_noise: float = (
+        0.1  # ... Gaussian noise of std up to this (benchmarks/fixmatch_recipes.py: milder than FixMatch's)
+    )
     batch_size: int = 128
     lr: float = 3e-3  # peak learning rate (one-cycle)
     encoder_lr_factor: float = 1.0  # fine-tuning on all labels: encoder and head at the same rate

@@ -12,13 +12,15 @@ from helpers.models import Autoencoder
 
 def test_strong_augmentation_changes_images_keeps_range_shape_and_is_seeded():
     x = torch.rand(16, 1, 28, 28)
-    aug = ss.strong_augment()
-    torch.manual_seed(0)
-    a = aug(x)
-    torch.manual_seed(0)
-    b = aug(x)
-    assert a.shape == x.shape and torch.equal(a, b)
-    assert a.min() >= 0 and a.max() <= 1 and not torch.allclose(a, x)
+    for aug in (ss.strong_augment(), ss.strong_augment(elastic=34.0)):
+        torch.manual_seed(0)
+        a = aug(x)
+        torch.manual_seed(0)
+        b = aug(x)
+        assert a.shape == x.shape and torch.equal(a, b)
+        assert a.min() >= 0 and a.max() <= 1 and not torch.allclose(a, x)
+    assert "ElasticDistortion" in repr(ss.strong_augment(elastic=34.0))
+    assert "ElasticDistortion" not in repr(ss.strong_augment())
 
 
 def test_cutout_erases_one_square_per_image():
@@ -154,3 +156,35 @@ def test_anchors_table_adds_our_100_label_row_only_when_measured():
     table = ss.anchors_table(semi)
     assert len(table) == len(ss.ANCHORS) + 1 and table.iloc[-1]["test accuracy"] == pytest.approx(0.98)
     assert len(ss.anchors_table(semi[semi["labels"] == 1000])) == len(ss.ANCHORS)
+
+
+class _Fixed(torch.nn.Module):
+    """A 'classifier' whose logits are fixed per image (the image's first pixel holds its predicted class)."""
+
+    def forward(self, x):
+        return torch.nn.functional.one_hot(x[:, 0, 0, 0].long(), 3).float()
+
+
+def test_top_confusions_counts_the_most_frequent_errors_and_their_share_of_the_class():
+    y = torch.tensor([0, 0, 0, 0, 1, 1, 2, 2])
+    pred = torch.tensor([0, 2, 2, 1, 1, 1, 0, 2])  # 0 -> 2 twice, 0 -> 1 once, 2 -> 0 once
+    x = pred.float().view(-1, 1, 1, 1).expand(-1, 1, 28, 28).contiguous()
+    table = ss.top_confusions({"m": _Fixed()}, x, y, k=2, device="cpu")
+    assert table[["true", "predicted", "count"]].values.tolist()[0] == [0, 2, 2]
+    assert table["share"].iloc[0] == pytest.approx(0.5) and len(table) == 2
+    with pytest.raises(ValueError, match="k"):
+        ss.top_confusions({"m": _Fixed()}, x, y, k=0)
+
+
+def test_labelled_and_misread_shows_each_subsets_labelled_class_and_the_misread_test_images():
+    g = torch.Generator().manual_seed(0)
+    y_train = torch.arange(10).repeat(20)
+    x_train = torch.rand(len(y_train), 1, 28, 28, generator=g)
+    y_test = torch.tensor([0, 0, 1, 1, 2])
+    pred = torch.tensor([0, 2, 1, 1, 2])  # one test 0 read as 2
+    x_test = pred.float().view(-1, 1, 1, 1).expand(-1, 1, 28, 28).contiguous()
+    rows = ss.labelled_and_misread(x_train, y_train, 30, (0, 1), _Fixed(), x_test, y_test, 0, 2, n=5, device="cpu")
+    assert list(rows) == ["subset 0: labelled 0s", "subset 1: labelled 0s", "test 0s read as 2"]
+    assert [len(v) for v in rows.values()] == [3, 3, 1]
+    assert torch.equal(rows["test 0s read as 2"], x_test[1:2])
+    assert not torch.equal(rows["subset 0: labelled 0s"], rows["subset 1: labelled 0s"])  # different subsets
