@@ -92,6 +92,33 @@ def test_fixmatch_recipes_record_has_a_curve_and_an_end_per_variant(tmp_path):
     assert all(0 <= a <= 1 for a in ends.values()) and r["summary"].startswith("final test accuracy: notebook ")
 
 
+@pytest.mark.slow
+def test_denoiser_warm_start_record_scores_the_committed_models_beside_each_warm_start(tmp_path):
+    args = ["--images", "2000", "--epochs", "1", "2", "--sigmas", "0.3"]
+    r = _run(["benchmarks/denoiser_warm_start.py", *args], tmp_path)
+    models = [(row[1], row[2]) for row in r["rows"]]
+    assert models == [
+        ("noise-only model", 0),
+        ("per-sigma model, from scratch", 40),
+        ("warm start from the noise-only model", 1),
+        ("warm start from the noise-only model", 2),
+    ]
+    psnr = [row[3] for row in r["rows"]]
+    assert all(10 < p < 40 for p in psnr) and psnr[0] != psnr[1]  # the two committed models differ
+    assert r["summary"].startswith("sigma 0.3: warm start ")
+
+
+def test_denoiser_warm_start_refuses_a_level_the_notebook_does_not_test():
+    out = subprocess.run(
+        [sys.executable, "benchmarks/denoiser_warm_start.py", "--sigmas", "0.4"],
+        cwd=REPO,
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
+    assert out.returncode == 2 and "--sigmas must be among notebook 03's levels" in out.stderr
+
+
 def test_warm_restarts_benchmark_names_a_bad_fold():
     out = subprocess.run(
         [sys.executable, "benchmarks/warm_restarts.py", "--fold", "6", "--images", "600"],
