@@ -13,7 +13,7 @@ from .baselines import choose_by_validation, gaussian_blur, median_filter, pca_r
 from .corruption import corrupt_fixed
 from .files import save_npz
 from .metrics import quality_table
-from .models import Autoencoder
+from .models import Autoencoder, fingerprint
 from .parallel import parallel_map
 from .runtime import seed_everything
 from .training import accuracy_and_loss, fit_autoencoder, predict
@@ -35,8 +35,12 @@ def load_or_train_denoiser(
     device=None,
     progress=True,
     snapshot_batch=None,
+    init=None,
 ):
     """Return ``(model, history, loaded)`` for an :class:`Autoencoder` trained to map ``corrupt(x)`` to ``x``.
+
+    ``init``: an :class:`Autoencoder` of the same widths to start from (a warm start; its weights are part of the
+    cache key) instead of random weights.
 
     The model is cached at ``path`` (with its settings, so a changed setting or corruption retrains) and
     training resumes from a checkpoint under ``path``'s folder. With ``snapshot_batch``, the outputs on that
@@ -55,6 +59,11 @@ def load_or_train_denoiser(
         "corrupt": repr(corrupt),
         "n_train": len(x_train),
     }
+    if init is not None:
+        widths = {"latent_dim": latent_dim, "channels": list(channels), "hidden": hidden}
+        if {k: init.config[k] for k in widths} != widths:
+            raise ValueError(f"init's widths {init.config} differ from the denoiser's {widths}")
+        cfg["init"] = fingerprint(init)
 
     ckpt = checkpoint_path(path.parent, path.stem, cfg)
     partial = ckpt.with_name(f"{ckpt.stem}_progress.npz")  # the snapshots so far, beside the checkpoint they go with
@@ -68,6 +77,8 @@ def load_or_train_denoiser(
 
         seed_everything(seed)
         model = Autoencoder(latent_dim, channels, hidden)
+        if init is not None:
+            model.load_state_dict(init.state_dict())
         hist = fit_autoencoder(
             model,
             x_train,

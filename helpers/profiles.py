@@ -197,6 +197,7 @@ class DenoiseSettings:
     train_degrees: float = 30.0  # training rotation, uniform in +-train_degrees
     train_noise_only: bool = True  # also train the same model on noise alone, the baselines' own task
     train_per_sigma: bool = True  # and one noise-only model per test noise level (the baselines are tuned per level)
+    per_sigma_epochs: int = 10  # ... each started from the noise-only model (benchmarks/README.md: denoiser_warm_start)
     eval_sigmas: tuple = (0.1, 0.2, 0.3, 0.5)  # noise-only test settings
     eval_degrees: tuple = (15, 30)  # noise (sigma 0.3) + rotation test settings
     train_subset: int | None = None  # None: all 60,000 training images
@@ -285,7 +286,9 @@ CLASSIFY = {
 }
 DENOISE = {
     "full": DenoiseSettings(),
-    "quick": DenoiseSettings(train_subset=2000, val_size=500, epochs=2, pca_fit_images=2000, eval_images=1000),
+    "quick": DenoiseSettings(
+        train_subset=2000, val_size=500, epochs=2, per_sigma_epochs=1, pca_fit_images=2000, eval_images=1000
+    ),
 }
 GAN = {
     "full": GanSettings(),

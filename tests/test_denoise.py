@@ -1,3 +1,4 @@
+import pytest
 import torch
 
 from helpers.corruption import Compose, GaussianNoise, RandomRotation, corrupt_fixed
@@ -95,3 +96,20 @@ def test_progress_snapshots_survive_a_kill_and_resume(tmp_path, mnist_test, monk
     resumed = load_progress(path)
     assert not loaded and sorted(resumed) == [1, 2]  # epoch 1 came from before the kill
     assert all(torch.allclose(resumed[e], whole[e], atol=1e-6) for e in (1, 2))
+
+
+def test_a_warm_started_denoiser_starts_from_init_and_keys_on_its_weights(tmp_path, mnist_test):
+    x = mnist_test[0][:128]
+    x_tr, x_va = x[:96], x[96:]
+    noise = Compose(GaussianNoise(0.3))
+    start, start_hist, _ = load_or_train_denoiser(tmp_path / "start.pt", noise, x_tr, x_va, **TINY)
+    kw = {**TINY, "epochs": 1, "lr": 1e-12}  # a learning rate too small to move: the start's weights come through
+    warm, hist, loaded = load_or_train_denoiser(tmp_path / "warm.pt", noise, x_tr, x_va, init=start, **kw)
+    assert not loaded and all(torch.allclose(a, b, atol=1e-6) for a, b in zip(warm.parameters(), start.parameters()))
+    assert abs(hist["val_mse"].iloc[-1] - start_hist["val_mse"].iloc[-1]) < 1e-6  # it scores as its start did
+    # the same start loads; another start is another model
+    assert load_or_train_denoiser(tmp_path / "warm.pt", noise, x_tr, x_va, init=start, **kw)[2]
+    other = Autoencoder(TINY["latent_dim"], TINY["channels"], TINY["hidden"])
+    assert not load_or_train_denoiser(tmp_path / "warm.pt", noise, x_tr, x_va, init=other, **kw)[2]
+    with pytest.raises(ValueError, match="widths"):
+        load_or_train_denoiser(tmp_path / "bad.pt", noise, x_tr, x_va, init=Autoencoder(3, (2, 4, 4), 8), **kw)
