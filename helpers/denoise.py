@@ -10,7 +10,7 @@ import torch
 
 from .artifacts import checkpoint_path, load_or_train
 from .baselines import choose_by_validation, gaussian_blur, median_filter, pca_reconstruct
-from .corruption import corrupt_fixed
+from .corruption import Compose, GaussianNoise, corrupt_fixed
 from .files import save_npz
 from .metrics import quality_table
 from .models import Autoencoder, fingerprint
@@ -142,6 +142,20 @@ def load_or_train_denoisers(jobs: dict, x_train, x_val, *, n_jobs=1, progress=Tr
         path, corrupt, own = job[0], job[1], job[2] if len(job) == 3 else {}
         work.append((path, corrupt, x_train, x_val, {**kw, **own}))
     return dict(zip(jobs, parallel_map(_train_job, work, n_jobs=n_jobs)))
+
+
+def load_or_train_per_sigma(results_dir, sigmas, x_train, x_val, *, start=None, warm_epochs, n_jobs=1, **kw) -> dict:
+    """One noise-only denoiser per noise level of ``sigmas``, cached as ``results_dir/denoiser_sigma{s}.pt``: each
+    starts from ``start`` (e.g. the noise-only denoiser) and trains ``warm_epochs``, or without ``start`` trains
+    ``kw["epochs"]`` from random weights (benchmarks/README.md: denoiser_warm_start). Returns
+    ``{"σ = s": (model, history, loaded)}`` (:func:`load_or_train_denoisers`)."""
+    jobs = {
+        f"σ = {s}": (Path(results_dir) / f"denoiser_sigma{s}.pt", Compose(GaussianNoise(s)), {"init": start})
+        for s in sigmas
+    }
+    if start is not None:
+        kw = {**kw, "epochs": warm_epochs}
+    return load_or_train_denoisers(jobs, x_train, x_val, n_jobs=n_jobs, **kw)
 
 
 BLUR_SIGMAS = (0.5, 0.75, 1.0, 1.25, 1.5, 2.0)

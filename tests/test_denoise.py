@@ -113,3 +113,16 @@ def test_a_warm_started_denoiser_starts_from_init_and_keys_on_its_weights(tmp_pa
     assert not load_or_train_denoiser(tmp_path / "warm.pt", noise, x_tr, x_va, init=other, **kw)[2]
     with pytest.raises(ValueError, match="widths"):
         load_or_train_denoiser(tmp_path / "bad.pt", noise, x_tr, x_va, init=Autoencoder(3, (2, 4, 4), 8), **kw)
+
+
+def test_per_sigma_denoisers_warm_start_for_their_own_epochs_or_train_from_scratch(tmp_path, mnist_test):
+    from helpers.denoise import load_or_train_per_sigma
+
+    x = mnist_test[0][:128]
+    x_tr, x_va = x[:96], x[96:]
+    start = load_or_train_denoiser(tmp_path / "start.pt", Compose(GaussianNoise(0.3)), x_tr, x_va, **TINY)[0]
+    warm = load_or_train_per_sigma(tmp_path / "warm", (0.1, 0.3), x_tr, x_va, start=start, warm_epochs=1, **TINY)
+    assert list(warm) == ["σ = 0.1", "σ = 0.3"] and [len(h) for _, h, _ in warm.values()] == [1, 1]
+    assert (tmp_path / "warm" / "denoiser_sigma0.3.pt").is_file()
+    cold = load_or_train_per_sigma(tmp_path / "cold", (0.1,), x_tr, x_va, warm_epochs=1, **TINY)
+    assert len(cold["σ = 0.1"][1]) == TINY["epochs"]  # no start: the full epochs from random weights

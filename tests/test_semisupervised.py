@@ -4,6 +4,7 @@ import numpy as np
 import pytest
 import torch
 
+from helpers.classification import errors
 from helpers.classification import semisupervised as ss
 from helpers.classification.classify import classifier_from_autoencoder
 from helpers.corruption import Cutout
@@ -169,11 +170,11 @@ def test_top_confusions_counts_the_most_frequent_errors_and_their_share_of_the_c
     y = torch.tensor([0, 0, 0, 0, 1, 1, 2, 2])
     pred = torch.tensor([0, 2, 2, 1, 1, 1, 0, 2])  # 0 -> 2 twice, 0 -> 1 once, 2 -> 0 once
     x = pred.float().view(-1, 1, 1, 1).expand(-1, 1, 28, 28).contiguous()
-    table = ss.top_confusions({"m": _Fixed()}, x, y, k=2, device="cpu")
+    table = errors.top_confusions({"m": _Fixed()}, x, y, k=2, device="cpu")
     assert table[["true", "predicted", "count"]].values.tolist()[0] == [0, 2, 2]
     assert table["share"].iloc[0] == pytest.approx(0.5) and len(table) == 2
     with pytest.raises(ValueError, match="k"):
-        ss.top_confusions({"m": _Fixed()}, x, y, k=0)
+        errors.top_confusions({"m": _Fixed()}, x, y, k=0)
 
 
 def test_labelled_and_misread_shows_each_subsets_labelled_class_and_the_misread_test_images():
@@ -183,7 +184,7 @@ def test_labelled_and_misread_shows_each_subsets_labelled_class_and_the_misread_
     y_test = torch.tensor([0, 0, 1, 1, 2])
     pred = torch.tensor([0, 2, 1, 1, 2])  # one test 0 read as 2
     x_test = pred.float().view(-1, 1, 1, 1).expand(-1, 1, 28, 28).contiguous()
-    rows = ss.labelled_and_misread(x_train, y_train, 30, (0, 1), _Fixed(), x_test, y_test, 0, 2, n=5, device="cpu")
+    rows = errors.labelled_and_misread(x_train, y_train, 30, (0, 1), _Fixed(), x_test, y_test, 0, 2, n=5, device="cpu")
     assert list(rows) == ["subset 0: labelled 0s", "subset 1: labelled 0s", "test 0s read as 2"]
     assert [len(v) for v in rows.values()] == [3, 3, 1]
     assert torch.equal(rows["test 0s read as 2"], x_test[1:2])
