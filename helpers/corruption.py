@@ -49,9 +49,21 @@ class SaltPepper:
         return f"SaltPepper(p={self.p})"
 
 
+def affine_grid(theta: torch.Tensor, h: int, w: int) -> torch.Tensor:
+    """``F.affine_grid(theta, (n, c, h, w), align_corners=False)`` computed as one matrix product: the same grid,
+    without the batched matrix product that makes up most of an augmentation's cost on the CPU (benchmarks/README.md:
+    fixmatch_step)."""
+    like = dict(device=theta.device, dtype=theta.dtype)
+    ys = (torch.arange(h, **like) * 2 + 1) / h - 1  # pixel centres in [-1, 1]
+    xs = (torch.arange(w, **like) * 2 + 1) / w - 1
+    base = torch.stack([xs.repeat(h), ys.repeat_interleave(w), torch.ones(h * w, **like)])  # (3, h * w)
+    grid = (theta.reshape(-1, 3) @ base).view(len(theta), 2, h, w)  # one matrix product for the whole batch
+    return grid.permute(0, 2, 3, 1)
+
+
 class RandomAffine:
     """Per-image random rotation (up to ``max_degrees`` either way), translation (fraction of the
-    image) and scale, applied to the whole batch at once with ``affine_grid``/``grid_sample``
+    image) and scale, applied to the whole batch at once with :func:`affine_grid` and ``grid_sample``
     (one independent transform per image, unlike a batched torchvision v2 transform which
     draws one transform for the whole batch)."""
 
@@ -76,7 +88,7 @@ class RandomAffine:
         t = torch.zeros(n, 2, device=dev) if shift is None else shift
         cos, sin = torch.cos(angle) / s, torch.sin(angle) / s
         theta = torch.stack([torch.stack([cos, -sin, t[:, 0]], 1), torch.stack([sin, cos, t[:, 1]], 1)], 1)
-        grid = F.affine_grid(theta, list(x.shape), align_corners=False)
+        grid = affine_grid(theta, *x.shape[-2:])
         return F.grid_sample(x, grid, mode="bilinear", padding_mode="zeros", align_corners=False)
 
     def __repr__(self):
@@ -138,7 +150,7 @@ class ElasticDistortion:
         field = field.view(n, 2, h, w).permute(0, 2, 3, 1) * self.alpha
         scale = torch.tensor([2.0 / w, 2.0 / h], device=x.device, dtype=x.dtype)  # pixels -> grid units
         eye = torch.eye(2, 3, device=x.device, dtype=x.dtype).expand(n, 2, 3)
-        grid = F.affine_grid(eye, list(x.shape), align_corners=False) + field * scale
+        grid = affine_grid(eye, h, w) + field * scale
         return F.grid_sample(x, grid, mode="bilinear", padding_mode="zeros", align_corners=False)
 
     def __repr__(self):

@@ -13,9 +13,11 @@ from tqdm import tqdm
 
 from .data import batch_indices
 from .files import atomic_save, load_checkpoint
+from .runtime import keep_freed_memory
 
 CHECKPOINT_FORMAT = 2  # bumped when the checkpoint's layout changes: an older one is set aside, not misread
 FLUSH_DENORMALS = True  # see epoch_loop; False only to measure what it saves (benchmarks/denormals.py)
+KEEP_FREED_MEMORY = True  # see epoch_loop; False only to measure what it saves (benchmarks/fixmatch_step.py)
 
 
 def epoch_loop(
@@ -48,6 +50,8 @@ def epoch_loop(
     # Late in training, Adam's moments and small weights reach denormal floats, which x86 CPUs compute many times
     # slower: flush them to zero (benchmarks/denormals.py, see benchmarks/README.md).
     torch.set_flush_denormal(FLUSH_DENORMALS)
+    if KEEP_FREED_MEMORY:
+        keep_freed_memory()  # reuse freed buffers instead of faulting in fresh pages every step (see its docstring)
     rows, start = [], 0
     saved = load_checkpoint(checkpoint)
     if saved is not None and saved.get("format") != CHECKPOINT_FORMAT:

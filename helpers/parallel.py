@@ -71,6 +71,17 @@ def dask_client():
     return distributed.Client(address, set_as_default=False), True
 
 
+def task_thread_counts(n_items: int, workers: int, cores: int) -> list[int]:
+    """Torch threads per item when ``n_items`` run on ``workers`` local workers sharing ``cores``: ``cores //
+    workers`` each, except that the items of a last, partial round (dispatched after all the others, so they run
+    with workers idle when the items take alike times) share the idle workers' cores too."""
+    tail = n_items % workers
+    counts = [max(1, cores // workers)] * n_items
+    for i in range(n_items - tail, n_items) if tail else ():
+        counts[i] = max(1, cores // tail)
+    return counts
+
+
 def parallel_imap(fn, items, *, n_jobs: int = 1, backend=None, shared=()):
     """Yield ``(i, fn(items[i], *shared))`` as each call finishes, in up to ``n_jobs`` joblib workers
     (``-1``: every core, or every worker slot of a Dask cluster); in this process when one worker suffices.
@@ -78,8 +89,9 @@ def parallel_imap(fn, items, *, n_jobs: int = 1, backend=None, shared=()):
     ``backend``: ``None`` (joblib's default, loky processes), any joblib backend name, or ``"dask"``: the
     calls run on the Dask cluster of :func:`dask_client`, the ``shared`` objects are broadcast to every worker
     once (not pickled into each task), and each task sizes its torch threads from its own worker
-    (:func:`task_threads`). Locally each worker gets ``cores // workers`` threads. The results come back to
-    this process, so whatever the caller writes needs no filesystem shared with the workers.
+    (:func:`task_threads`). Locally each task gets ``cores // workers`` threads, the last, partial round more
+    (:func:`task_thread_counts`). The results come back to this process, so whatever the caller writes needs no
+    filesystem shared with the workers.
     """
     check_n_jobs(n_jobs)
     items = list(items)
@@ -102,14 +114,14 @@ def parallel_imap(fn, items, *, n_jobs: int = 1, backend=None, shared=()):
         return
     from joblib import Parallel, delayed
 
-    threads, saved = max(1, cpu_count() // workers), torch.get_num_threads()
+    threads, saved = task_thread_counts(len(items), workers, cpu_count()), torch.get_num_threads()
     with warnings.catch_warnings():
         # joblib reuses its worker pool between calls; workers that timed out idle in between are restarted by
         # loky itself, every job still runs, and the warning it prints about them is noise in a notebook
         warnings.filterwarnings("ignore", message="A worker stopped while some jobs were given to the executor")
         par = Parallel(n_jobs=workers, backend=backend, return_as="generator_unordered")
         try:
-            yield from par(delayed(_call_with_threads)(fn, threads, i, it, *shared) for i, it in enumerate(items))
+            yield from par(delayed(_call_with_threads)(fn, threads[i], i, it, *shared) for i, it in enumerate(items))
         finally:  # a thread-based backend ran the calls in this process
             torch.set_num_threads(saved)
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import ctypes
 import random
 import sys
 
@@ -20,6 +21,20 @@ def to_device(model: torch.nn.Module, dev) -> torch.nn.Module:
     """Move ``model`` to ``dev`` with its convolution weights in channels-last layout (faster training of these small
     conv nets on the CPU: ``benchmarks/channels_last.py``, see benchmarks/README.md)."""
     return model.to(torch.device(dev), memory_format=torch.channels_last)
+
+
+def keep_freed_memory() -> bool:
+    """Make glibc's malloc keep freed memory for reuse instead of returning it to the system after every large free
+    (allocations up to 32 MiB come from the heap, which is trimmed only past 1 GiB free). A training step allocates and
+    frees the same few-megabyte buffers each time; by default each is a fresh ``mmap`` whose pages fault in again,
+    which costs a third of a small conv net's step on the CPU (benchmarks/README.md: fixmatch_step). Returns whether
+    it applied: False where the C library has no ``mallopt`` (not glibc), which is left as it is."""
+    try:
+        mallopt = ctypes.CDLL(None).mallopt
+    except (OSError, AttributeError):
+        return False
+    m_trim_threshold, m_mmap_threshold = -1, -3  # glibc's malloc.h
+    return bool(mallopt(m_mmap_threshold, 32 << 20)) and bool(mallopt(m_trim_threshold, 1 << 30))
 
 
 def note(*args) -> None:

@@ -93,6 +93,20 @@ def test_fixmatch_recipes_record_has_a_curve_and_an_end_per_variant(tmp_path):
 
 
 @pytest.mark.slow
+def test_fixmatch_step_record_times_each_saving_on_and_off(tmp_path):
+    r = _run(["benchmarks/fixmatch_step.py", "--steps", "3", "--repeats", "1"], tmp_path)
+    assert [row[:2] for row in r["rows"]] == [
+        ["F.affine_grid", "glibc defaults"],
+        ["F.affine_grid", "keep_freed_memory"],
+        ["helpers.corruption.affine_grid", "glibc defaults"],
+        ["helpers.corruption.affine_grid", "keep_freed_memory"],
+    ]
+    base = r["rows"][0][2]
+    for *_, ms, system, faults, ratio in r["rows"]:
+        assert 0 <= system <= ms and faults >= 0 and ratio == pytest.approx(base / ms, abs=0.01)
+
+
+@pytest.mark.slow
 def test_denoiser_warm_start_record_scores_the_committed_models_beside_each_warm_start(tmp_path):
     args = ["--images", "2000", "--epochs", "1", "2", "--sigmas", "0.3"]
     r = _run(["benchmarks/denoiser_warm_start.py", *args], tmp_path)

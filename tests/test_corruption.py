@@ -1,5 +1,6 @@
 import pytest
 import torch
+from torch.nn import functional as F
 
 from helpers.corruption import (
     Compose,
@@ -8,6 +9,7 @@ from helpers.corruption import (
     RandomAffine,
     RandomRotation,
     SaltPepper,
+    affine_grid,
     corrupt_fixed,
 )
 
@@ -47,6 +49,14 @@ def test_salt_pepper_rate():
     x = torch.full((100, 1, 28, 28), 0.5)
     out = SaltPepper(0.2)(x)
     assert ((out == 0) | (out == 1)).float().mean().item() == pytest.approx(0.2, abs=0.01)
+
+
+@pytest.mark.parametrize("h, w", [(28, 28), (5, 9)])
+def test_affine_grid_equals_torchs(h, w):
+    theta = torch.randn(17, 2, 3, generator=torch.Generator().manual_seed(0))
+    ours = affine_grid(theta, h, w)
+    assert ours.shape == (17, h, w, 2)
+    assert torch.allclose(ours, F.affine_grid(theta, [17, 1, h, w], align_corners=False), atol=1e-5)
 
 
 def test_rotation_actually_rotates():

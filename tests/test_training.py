@@ -1,3 +1,6 @@
+import subprocess
+import sys
+
 import pytest
 import torch
 
@@ -209,11 +212,22 @@ def test_parallel_map_keeps_order_and_limits_threads():
     probe = lambda item: (item * 2, torch.get_num_threads(), os.getpid())  # noqa: E731
     out = parallel_map(probe, [3, 1, 2], n_jobs=2)
     assert [o[0] for o in out] == [6, 2, 4]
-    assert {o[1] for o in out} == {max(1, cpu_count() // 2)}
+    half = max(1, cpu_count() // 2)
+    assert [o[1] for o in out] == [half, half, max(1, cpu_count())]  # the last item runs alone: every core
     assert os.getpid() not in {o[2] for o in out}  # ran in worker processes
     assert parallel_map(probe, [5], n_jobs=4)[0][::2] == (10, os.getpid())  # one item: in this process
     with pytest.raises(ValueError, match="n_jobs"):
         parallel_map(probe, [1], n_jobs=0)
+
+
+def test_a_last_partial_round_of_tasks_shares_the_idle_cores():
+    from helpers.parallel import task_thread_counts
+
+    assert task_thread_counts(9, 2, 2) == [1] * 8 + [2]
+    assert task_thread_counts(6, 2, 2) == [1] * 6  # full rounds: no idle worker
+    assert task_thread_counts(7, 3, 12) == [4] * 6 + [12]
+    assert task_thread_counts(8, 3, 12) == [4] * 6 + [6, 6]
+    assert task_thread_counts(3, 4, 2) == [1, 1, 1]  # never below one thread
 
 
 def test_truncated_checkpoint_is_set_aside_and_training_restarts(small, tmp_path):
@@ -295,3 +309,31 @@ def test_amp_trains_in_bf16_autocast_and_off_is_the_plain_fit(small, monkeypatch
     )
     assert all(p.dtype == torch.float32 for p in amp_model.parameters())  # weights stay fp32
     assert amp["train_mse"].tolist() != plain["train_mse"].tolist()
+
+
+_FAULTS = """
+import resource, sys, torch
+from helpers.runtime import keep_freed_memory
+applied = keep_freed_memory() if sys.argv[1] == "keep" else None
+def step():  # a training step's pattern: buffers of a few MiB (10 MiB in all), filled, then freed
+    buffers = [torch.empty(n << 18).fill_(1.0) for n in (1, 2, 3, 4)]
+    return sum(float(b.sum()) for b in buffers)
+for _ in range(3):
+    step()
+before = resource.getrusage(resource.RUSAGE_SELF).ru_minflt
+for _ in range(20):
+    step()
+print(applied, (resource.getrusage(resource.RUSAGE_SELF).ru_minflt - before) / 20)
+"""
+
+
+@pytest.mark.skipif(not sys.platform.startswith("linux"), reason="mallopt is glibc's")
+def test_keep_freed_memory_stops_the_page_faults_of_a_repeated_large_allocation():
+    def faults(mode):
+        out = subprocess.run([sys.executable, "-c", _FAULTS, mode], capture_output=True, text=True, check=True)
+        applied, per_step = out.stdout.split()
+        return applied, float(per_step)
+
+    (_, default), (applied, kept) = faults("default"), faults("keep")
+    assert applied == "True"
+    assert default > 1000 and kept < default / 10  # 10 MiB is 2560 pages: faulted in again by default, not when kept
