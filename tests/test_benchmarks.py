@@ -107,6 +107,21 @@ def test_fixmatch_step_record_times_each_saving_on_and_off(tmp_path):
 
 
 @pytest.mark.slow
+def test_keep_freed_memory_record_times_each_network_both_ways(tmp_path):
+    args = ["benchmarks/keep_freed_memory.py", "--tasks", "autoencoder", "gan", "--images", "512", "--repeats", "1"]
+    r = _run(args, tmp_path)
+    assert [row[:2] for row in r["rows"]] == [
+        ["autoencoder", "glibc defaults"],
+        ["autoencoder", "keep_freed_memory"],
+        ["gan", "glibc defaults"],
+        ["gan", "keep_freed_memory"],
+    ]
+    for i, (_, _, seconds, system, faults, ratio) in enumerate(r["rows"]):
+        base = r["rows"][i - i % 2][2]
+        assert 0 <= system <= seconds and faults >= 0 and ratio == pytest.approx(base / seconds, abs=0.01)
+
+
+@pytest.mark.slow
 def test_denoiser_warm_start_record_scores_the_committed_models_beside_each_warm_start(tmp_path):
     args = ["--images", "2000", "--epochs", "1", "2", "--sigmas", "0.3"]
     r = _run(["benchmarks/denoiser_warm_start.py", *args], tmp_path)
