@@ -67,6 +67,7 @@ VARIANTS = {  # name: changes to the notebook's recipe ("long": twice its steps)
         "strong": {"max_degrees": 10.0, "translate": 0.08, "scale": (0.9, 1.1), "cutout": 5, "noise": 0.1}
     },
     "half batch, twice steps": {"unlabelled_ratio": 7, "long": True},  # the same images in twice the updates
+    "weight decay": {"weight_decay": 0.05},  # decoupled (AdamW's), as FixMatch's paper stresses for its SGD
 }
 
 

@@ -66,6 +66,16 @@ def test_unlabelled_images_lend_no_label():
     assert ss.semisupervised_config(None, len(idx), 0, "scratch", cfg)["labels"] == 20
 
 
+def test_weight_decay_shrinks_the_weights_and_zero_is_plain_adam():
+    x, y = torch.rand(80, 1, 28, 28), torch.arange(80) % 10
+    norm = lambda m: sum(p.norm() ** 2 for p in m.parameters()).sqrt()  # noqa: E731
+    plain, _ = _fit(x, y, align=False)
+    zero, _ = _fit(x, y, align=False, weight_decay=0.0)
+    decayed, _ = _fit(x, y, align=False, weight_decay=50.0)
+    assert all(torch.equal(a, b) for a, b in zip(plain.state_dict().values(), zero.state_dict().values()))
+    assert norm(decayed) < 0.99 * norm(plain)
+
+
 def test_resume_after_a_kill_equals_an_uninterrupted_run(tmp_path, monkeypatch):
     x, y = torch.rand(80, 1, 28, 28), torch.arange(80) % 10
     whole, hist = _fit(x, y, x_eval=x[:10], y_eval=y[:10])

@@ -77,6 +77,7 @@ def fit_fixmatch(
     steps,
     lr=3e-3,
     encoder_lr_factor=0.3,
+    weight_decay=0.0,
     labelled_batch=64,
     unlabelled_ratio=7,
     threshold=0.95,
@@ -99,8 +100,9 @@ def fit_fixmatch(
     Each step: cross-entropy on ``labelled_batch`` weakly augmented labelled images, plus the cross-entropy of
     ``unlabelled_ratio`` times as many strongly augmented unlabelled images against the pseudo-labels of their weak
     views (:func:`pseudo_labels`, kept where confident; ``flex``: with FlexMatch's per-class thresholds,
-    :func:`class_thresholds`). Adam, one-cycle schedule peaking at ``lr`` (the encoder at
-    ``encoder_lr_factor`` times it). Logged and checkpointed every ``steps_per_round`` steps (a rerun resumes).
+    :func:`class_thresholds`). Adam, one-cycle schedule peaking at ``lr`` (the encoder at ``encoder_lr_factor``
+    times it), with decoupled ``weight_decay`` (AdamW's; 0: plain Adam). Logged and checkpointed every
+    ``steps_per_round`` steps (a rerun resumes).
     Returns ``(ema_model, history)``: the moving average of the weights (a fixed schedule picks it: no test or
     validation score is used) and one row per round (``loss``, ``mask_rate``, ``lr``, and ``eval_acc`` of the
     averaged model on ``x_eval`` when given, for the learning curve only)."""
@@ -118,7 +120,9 @@ def fit_fixmatch(
     to_device(model, dev)
     ema = AveragedModel(model, multi_avg_fn=get_ema_multi_avg_fn(ema_decay))
     xl, yl, xu = x_lab.to(dev), y_lab.to(dev), x_unlab.to(dev)
-    opt = torch.optim.Adam(param_groups(model, lr, encoder_lr_factor), lr=lr)
+    opt = torch.optim.Adam(
+        param_groups(model, lr, encoder_lr_factor), lr=lr, weight_decay=weight_decay, decoupled_weight_decay=True
+    )
     sched = torch.optim.lr_scheduler.OneCycleLR(
         opt, max_lr=[g["lr"] for g in opt.param_groups], total_steps=steps, pct_start=0.15
     )
