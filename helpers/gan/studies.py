@@ -264,8 +264,14 @@ def recipe_study(
     main run trained with ``spread_at=(epochs, spread_of)``), our row is read from it; otherwise our recipe is rerun as
     a
     side run, which must reproduce the main run's FID at that epoch.
-    Returns ``{table, spread (of G), curves ({name: scored epochs}), main_fid}`` (``main_fid``: the main run's FID
-    at ``epochs`` when our row was rerun as a side run, which should match it; ``None`` when read from the main run)."""
+    A candidate whose changes leave ``config`` as it is (e.g. fp32 where our recipe already runs in fp32) would only
+    repeat our run: it is not trained, and named in ``same_as_ours``.
+    Returns ``{table, spread (of G), curves ({name: scored epochs}), main_fid, same_as_ours}`` (``main_fid``: the main
+    run's FID at ``epochs`` when our row was rerun as a side run, which should match it; ``None`` when read from the
+    main run)."""
+    mine = with_recipe(config)
+    same_as_ours = [name for name, changes in candidates.items() if with_recipe(config, **changes) == mine]
+    candidates = {name: changes for name, changes in candidates.items() if name not in same_as_ours}
     log = ours.set_index("epoch")
     from_main = (
         "fid_draw_std" in log
@@ -304,7 +310,7 @@ def recipe_study(
     table["twice_combined_std"] = 2 * np.hypot(table.fid_draw_std, me.fid_draw_std)  # beyond it, the runs differ
     spread = spread_of(G)
     main = None if from_main else log.fid.get(epochs, float("nan"))
-    return {"table": table, "spread": spread, "curves": curves, "main_fid": main}
+    return {"table": table, "spread": spread, "curves": curves, "main_fid": main, "same_as_ours": same_as_ours}
 
 
 RECIPE_COLUMNS = {
