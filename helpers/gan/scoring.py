@@ -50,8 +50,7 @@ def inception_score(probs, splits: int = 1) -> float:
 
 def inference_features(clf):
     """``clf.features`` for inference. For a :class:`~helpers.models.SmallCNN` (in eval mode): a copy with each
-    BatchNorm
-    folded into the convolution before it (``torch.fx.experimental.optimization.fuse``), weights and inputs in
+    BatchNorm folded into the convolution before it (``torch.fx.experimental.optimization.fuse``), weights and inputs in
     channels-last memory; the same features up to float rounding, fewer passes over memory (``benchmarks/scoring.py``).
     Any other model: its own ``features``."""
     if not isinstance(clf, SmallCNN):
@@ -148,8 +147,7 @@ def draw_spread(G, clf, ref_features, n, seeds, device=None) -> pd.DataFrame:
 
 def draw_spreader(clf, ref_features, n, *, draws, seed=0, device=None):
     """``spread_of(G)``: :func:`draw_spread` of ``G`` over ``draws`` draws of ``n`` samples (draw seeds from ``seed``),
-    the
-    measurement :func:`recipe_study` makes of each run and :func:`train_gan`'s ``spread_at`` of the main run."""
+    the measurement :func:`recipe_study` makes of each run and :func:`train_gan`'s ``spread_at`` of the main run."""
     check_positive("draws", draws, integer=True)
     return partial(draw_spread, clf=clf, ref_features=ref_features, n=n, seeds=range(seed, seed + draws), device=device)
 

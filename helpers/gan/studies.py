@@ -205,9 +205,8 @@ def recipe_comparison(
     """Side runs of :func:`load_or_train_gan` (nothing saved but their checkpoints): ``config`` changed by each of
     ``candidates`` (``{name: {setting: value}}``, see :func:`with_recipe`; ``{}`` is ``config`` itself) and trained
     ``epochs`` epochs. Returns their scored epochs (``candidate, epoch, fid, is, min_class_share, seconds_per_epoch``:
-    the
-    median epoch's training time) and, with ``spread_of(G) -> DataFrame`` (:func:`draw_spread`), ``fid_draw_std``: the
-    FID's standard deviation over draws of samples from the run's last generator (the same on every row of a run).
+    the median epoch's training time) and, with ``spread_of(G) -> DataFrame`` (:func:`draw_spread`), ``fid_draw_std``:
+    the FID's standard deviation over draws of samples from the run's last generator (the same on every row of a run).
     Cached as a CSV table at ``path`` (recomputed when ``config``, ``candidates`` or ``epochs`` change)."""
     check_positive("epochs", epochs, integer=True)
     runs = {name: with_recipe(config, **changes, epochs=epochs) for name, changes in candidates.items()}
@@ -257,18 +256,14 @@ def recipe_study(
     progress=True,
 ) -> dict:
     """Notebook 04's recipe comparison: our run (``"ours"``) and :func:`recipe_comparison` of ``candidates`` for
-    ``epochs``
-    epochs, each with the FID's draw-to-draw std that ``spread_of(G)`` measures (:func:`draw_spreader`); and that spread
-    for the final generator ``G``. ``ours`` is the main run's epoch log: when it holds ``fid_draw_std`` at ``epochs``
-    (the
-    main run trained with ``spread_at=(epochs, spread_of)``), our row is read from it; otherwise our recipe is rerun as
-    a
-    side run, which must reproduce the main run's FID at that epoch.
-    A candidate whose changes leave ``config`` as it is (e.g. fp32 where our recipe already runs in fp32) would only
-    repeat our run: it is not trained, and named in ``same_as_ours``.
-    Returns ``{table, spread (of G), curves ({name: scored epochs}), main_fid, same_as_ours}`` (``main_fid``: the main
-    run's FID at ``epochs`` when our row was rerun as a side run, which should match it; ``None`` when read from the
-    main run)."""
+    ``epochs`` epochs, each with the FID's draw-to-draw std that ``spread_of(G)`` measures (:func:`draw_spreader`); and
+    that spread for the final generator ``G``. ``ours`` is the main run's epoch log: when it holds ``fid_draw_std`` at
+    ``epochs`` (the main run trained with ``spread_at=(epochs, spread_of)``), our row is read from it; otherwise our
+    recipe is rerun as a side run, which must reproduce the main run's FID at that epoch. A candidate whose changes
+    leave ``config`` as it is (e.g. fp32 where our recipe already runs in fp32) would only repeat our run: it is not
+    trained, and named in ``same_as_ours``. Returns ``{table, spread (of G), curves ({name: scored epochs}), main_fid,
+    same_as_ours}`` (``main_fid``: the main run's FID at ``epochs`` when our row was rerun as a side run, which should
+    match it; ``None`` when read from the main run)."""
     mine = with_recipe(config)
     same_as_ours = [name for name, changes in candidates.items() if with_recipe(config, **changes) == mine]
     candidates = {name: changes for name, changes in candidates.items() if name not in same_as_ours}

@@ -40,8 +40,7 @@ def bf16_is_fast(device) -> bool:
 
 def resolve_recipe(recipe: dict, device) -> dict:
     """``recipe`` (keys of :data:`RECIPE_DEFAULTS`; missing ones take the homework report's value) with ``amp=None``
-    resolved to
-    :func:`bf16_is_fast` on ``device``; an unknown key is refused."""
+    resolved to :func:`bf16_is_fast` on ``device``; an unknown key is refused."""
     unknown = set(recipe) - set(RECIPE_DEFAULTS)
     if unknown:
         raise ValueError(f"unknown GAN recipe settings {sorted(unknown)}; known: {sorted(RECIPE_DEFAULTS)}")
@@ -305,9 +304,8 @@ def gan_config(
 
 def with_recipe(config: dict, **changes) -> dict:
     """``config`` (:func:`gan_config`) with ``changes`` to any of its settings or :data:`RECIPE_DEFAULTS`' keys; a
-    recipe
-    setting equal to the homework report's default is left out, so a run with the homework report's recipe keeps the
-    cache key it always had."""
+    recipe setting equal to the homework report's default is left out, so a run with the homework report's recipe keeps
+    the cache key it always had."""
     unknown = set(changes) - set(config) - set(RECIPE_DEFAULTS) - {"decay_epochs"}
     if unknown:
         raise ValueError(f"unknown GAN settings {sorted(unknown)}")
