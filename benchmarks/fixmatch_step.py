@@ -21,11 +21,7 @@ from __future__ import annotations
 
 import argparse
 import itertools
-import multiprocessing
-import resource
 import sys
-import time
-from concurrent.futures import ProcessPoolExecutor
 from pathlib import Path
 
 import torch
@@ -34,7 +30,7 @@ from torch.nn import functional as F
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from records import save  # noqa: E402
+from records import best_in_fresh_processes, save, usage  # noqa: E402
 
 from helpers import corruption, loop  # noqa: E402
 from helpers.classification.semisupervised import fit_fixmatch, strong_augment  # noqa: E402
@@ -84,10 +80,8 @@ def ms_per_step(own_grid: bool, keep_memory: bool, steps: int, threads: int) -> 
         )
 
     train(WARMUP)  # the steady state of a long run: the process's memory already grown
-    r0, t0 = resource.getrusage(resource.RUSAGE_SELF), time.perf_counter()
-    train(steps)
-    wall, r1 = time.perf_counter() - t0, resource.getrusage(resource.RUSAGE_SELF)
-    return wall / steps * 1000, (r1.ru_stime - r0.ru_stime) / steps * 1000, (r1.ru_minflt - r0.ru_minflt) / steps
+    wall, system, faults = usage(lambda: train(steps))
+    return wall / steps * 1000, system / steps * 1000, faults / steps
 
 
 def main():
@@ -98,12 +92,7 @@ def main():
     ap.add_argument("--out", default=None, help="folder of the JSON record (default: benchmarks/results)")
     args = ap.parse_args()
     settings = list(itertools.product((False, True), (False, True)))  # (own grid, keep freed memory)
-    best = {k: (float("inf"),) for k in settings}
-    spawn = multiprocessing.get_context("spawn")
-    for _ in range(args.repeats):
-        for k in settings:
-            with ProcessPoolExecutor(1, mp_context=spawn) as pool:
-                best[k] = min(best[k], pool.submit(ms_per_step, *k, args.steps, args.threads).result())
+    best = best_in_fresh_processes(ms_per_step, settings, args.repeats, args.steps, args.threads)
     base = best[(False, False)][0]
     names = {False: ("F.affine_grid", "glibc defaults"), True: ("helpers.corruption.affine_grid", "keep_freed_memory")}
     rows = [

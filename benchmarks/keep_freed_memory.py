@@ -15,11 +15,7 @@ image, and the speed-up. Speed only: both settings train the same numbers.
 from __future__ import annotations
 
 import argparse
-import multiprocessing
-import resource
 import sys
-import time
-from concurrent.futures import ProcessPoolExecutor
 from pathlib import Path
 
 import torch
@@ -27,7 +23,7 @@ import torch
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from records import save  # noqa: E402
+from records import best_in_fresh_processes, save, usage  # noqa: E402
 
 from helpers import loop  # noqa: E402
 from helpers.corruption import Compose, GaussianNoise, RandomRotation  # noqa: E402
@@ -58,10 +54,8 @@ def seconds_per_epoch(task: str, keep: bool, images: int, threads: int) -> tuple
     loop.KEEP_FREED_MEMORY = keep
     x = torch.rand(images, 1, 28, 28, generator=torch.Generator().manual_seed(0))
     train_one_epoch(task, x)  # warm-up: the steady state of a long run
-    r0, t0 = resource.getrusage(resource.RUSAGE_SELF), time.perf_counter()
-    train_one_epoch(task, x)
-    wall, r1 = time.perf_counter() - t0, resource.getrusage(resource.RUSAGE_SELF)
-    return wall, r1.ru_stime - r0.ru_stime, (r1.ru_minflt - r0.ru_minflt) / images
+    wall, system, faults = usage(lambda: train_one_epoch(task, x))
+    return wall, system, faults / images
 
 
 def main():
@@ -73,17 +67,12 @@ def main():
     ap.add_argument("--out", default=None, help="folder of the JSON record (default: benchmarks/results)")
     args = ap.parse_args()
     settings = [(task, keep) for task in args.tasks for keep in (False, True)]
-    best = {k: (float("inf"),) for k in settings}
-    spawn = multiprocessing.get_context("spawn")
-    for _ in range(args.repeats):
-        for k in settings:
-            with ProcessPoolExecutor(1, mp_context=spawn) as pool:
-                best[k] = min(best[k], pool.submit(seconds_per_epoch, *k, args.images, args.threads).result())
+    best = best_in_fresh_processes(seconds_per_epoch, settings, args.repeats, args.images, args.threads)
     rows = []
     for (task, keep), (wall, system, faults) in best.items():
         ratio = best[(task, False)][0] / wall
         malloc = "keep_freed_memory" if keep else "glibc defaults"
-        rows.append([task, malloc, round(wall, 2), round(system, 2), round(faults, 1), round(ratio, 2)])
+        rows.append([task, malloc, round(wall, 3), round(system, 3), round(faults, 1), round(ratio, 2)])
         print(
             f"{task:>12} + {malloc:<17}: {wall:6.2f} s/epoch ({system:.2f} s in the kernel, {faults:.1f} faults/image)"
         )

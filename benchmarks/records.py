@@ -9,9 +9,13 @@ from __future__ import annotations
 
 import argparse
 import json
+import multiprocessing
 import os
+import resource
 import shlex
 import sys
+import time
+from concurrent.futures import ProcessPoolExecutor
 from datetime import datetime, timezone
 from pathlib import Path
 
@@ -42,6 +46,27 @@ def machine() -> dict:
         "threads": torch.get_num_threads(),
         "device": torch.cuda.get_device_name(0) if torch.cuda.is_available() else "cpu",
     }
+
+
+def best_in_fresh_processes(measure, settings, repeats: int, *args) -> dict:
+    """``{setting: the smallest of measure(*setting, *args) over repeats}``, each call in a fresh spawned process (so
+    per-process state, such as malloc's, starts anew), the settings alternating so that machine noise hits them all."""
+    best = {}
+    spawn = multiprocessing.get_context("spawn")
+    for _ in range(repeats):
+        for setting in settings:
+            with ProcessPoolExecutor(1, mp_context=spawn) as pool:
+                result = pool.submit(measure, *setting, *args).result()
+            best[setting] = min(best[setting], result) if setting in best else result
+    return best
+
+
+def usage(fn) -> tuple[float, float, int]:
+    """Run ``fn()`` and return the wall seconds, system (kernel) seconds and minor page faults it took."""
+    r0, t0 = resource.getrusage(resource.RUSAGE_SELF), time.perf_counter()
+    fn()
+    wall, r1 = time.perf_counter() - t0, resource.getrusage(resource.RUSAGE_SELF)
+    return wall, r1.ru_stime - r0.ru_stime, r1.ru_minflt - r0.ru_minflt
 
 
 def save(name: str, *, what: str, columns: list[str], rows: list[list], summary: str, out=None) -> Path:
