@@ -2,11 +2,14 @@
 
 Each variant trains notebook 02's semi-supervised classifier (the pretrained encoder, the notebook's strong and weak
 augmentations) on the balanced subset ``--subset`` of ``--labels`` labels, one variant per process on one thread,
-two at a time, and reports the averaged model's test accuracy after every round, so the table shows both where a
+two at a time, and reports the averaged model's accuracy after every round, so the table shows both where a
 longer schedule still gains and what each change buys at the notebook's length. It is a recipe measurement, not the
-report: the test set is read only to draw the learning curve, and the report's numbers come from notebook 02.
+report, and the report's numbers come from notebook 02. ``--score-on test`` scores on the test set;
+``--score-on held-out`` on ``--held-out`` training images drawn outside the labelled subset and kept out of the
+unlabelled ones too (the unlabelled pool shrinks by as many), so that a recipe can be chosen without the test set.
 
     python benchmarks/fixmatch_recipes.py --subset 1 --variants notebook long flex
+    python benchmarks/fixmatch_recipes.py --labels 1000 --subset 2 --score-on held-out --variants notebook long
 """
 
 from __future__ import annotations
@@ -81,13 +84,24 @@ def recipe(name: str, steps: int) -> dict:
     return {**NOTEBOOK, "steps": 2 * steps if long else steps, **changes}
 
 
+def held_out_split(n_images: int, labelled, n_held: int, seed: int):
+    """``(held, unlabelled)``: ``n_held`` image indices drawn (seeded) outside ``labelled``, and every index in
+    neither; with ``n_held`` 0, no held-out images and the notebook's unlabelled pool."""
+    outside = np.setdiff1d(np.arange(n_images), labelled)
+    if not 0 <= n_held < len(outside):
+        raise ValueError(f"--held-out must be between 0 and {len(outside) - 1}, got {n_held}")
+    held = np.sort(np.random.default_rng(seed).choice(outside, n_held, replace=False))
+    return held, np.setdiff1d(outside, held)
+
+
 def train(job, x, y, xt, yt):
-    name, kw, idx, seed, ae_path, every = job
+    name, kw, idx, held, rest, seed, ae_path, every = job
     torch.set_num_threads(1)
     ae = load_model(ae_path)
     seed_everything(seed)
     model = classifier_from_autoencoder(ae, hidden=FULL["hidden"], latent_dim=ae.latent_dim, widths=encoder_widths(ae))
-    rest = np.setdiff1d(np.arange(len(x)), idx)
+    if len(held):
+        xt, yt = x[held], y[held]
     t0 = time.perf_counter()
     _, hist = fit_fixmatch(
         model, x[idx], y[idx], x[rest], x_eval=xt, y_eval=yt, seed=seed, device="cpu", steps_per_round=every, **kw
@@ -102,6 +116,8 @@ def main():
     ap.add_argument("--seed", type=int, default=None, help="the training's seed (default: the subset, as notebook 02)")
     ap.add_argument("--variants", nargs="+", choices=list(VARIANTS), default=["notebook", "long", "flex"])
     ap.add_argument("--steps", type=int, default=NOTEBOOK["steps"], help="the notebook's steps (default: its own)")
+    ap.add_argument("--score-on", choices=["test", "held-out"], default="test", help="what the accuracy is read on")
+    ap.add_argument("--held-out", type=int, default=10000, help="training images held out for --score-on held-out")
     ap.add_argument("--every", type=int, default=1000, help="steps between two scores of the learning curve")
     ap.add_argument("--autoencoder", default="results/autoencoder.pt", help="notebook 01's saved autoencoder")
     ap.add_argument("--images", type=int, default=None, help="the first N training images (default: all 60,000)")
@@ -112,8 +128,13 @@ def main():
         ap.error(f"--every ({args.every}) must divide --steps ({args.steps})")
     x, y, xt, yt = load_train_test(args.root, args.images)
     idx = balanced_subset(y.numpy(), args.labels, seed=args.subset)
+    try:
+        held, rest = held_out_split(len(x), idx, args.held_out if args.score_on == "held-out" else 0, args.subset)
+    except ValueError as e:
+        ap.error(str(e))
+    scored = "test" if args.score_on == "test" else "held-out"
     seed = args.subset if args.seed is None else args.seed
-    jobs = [(n, recipe(n, args.steps), idx, seed, args.autoencoder, args.every) for n in args.variants]
+    jobs = [(n, recipe(n, args.steps), idx, held, rest, seed, args.autoencoder, args.every) for n in args.variants]
     rows = []
     for (name, *_), (hist, seconds) in zip(jobs, parallel_map(train, jobs, n_jobs=2, shared=(x, y, xt, yt))):
         for _, r in hist.iterrows():
@@ -125,12 +146,17 @@ def main():
         "fixmatch_recipes",
         what=f"Notebook 02's FixMatch ({recipe('notebook', args.steps)}) on balanced subset {args.subset} of "
         f"{args.labels} labels (training seed {seed}), and "
-        f"variants of it ({', '.join(f'{n}: {VARIANTS[n]}' for n in args.variants)}): the averaged model's test "
-        "accuracy and the pseudo-label mask rate after every round; the 'end' row gives the final accuracy and "
+        f"variants of it ({', '.join(f'{n}: {VARIANTS[n]}' for n in args.variants)}): the averaged model's "
+        + (
+            "test accuracy"
+            if scored == "test"
+            else f"accuracy on {len(held)} held-out training images (neither labelled nor unlabelled in training)"
+        )
+        + " and the pseudo-label mask rate after every round; the 'end' row gives the final accuracy and "
         "the run's seconds (one thread, two runs side by side).",
-        columns=["variant", "step", "test accuracy", "mask rate (end: seconds)"],
+        columns=["variant", "step", f"{scored} accuracy", "mask rate (end: seconds)"],
         rows=rows,
-        summary="final test accuracy: " + ", ".join(f"{k} {v:.2%}" for k, v in ends.items()),
+        summary=f"final {scored} accuracy: " + ", ".join(f"{k} {v:.2%}" for k, v in ends.items()),
         out=args.out,
     )
 

@@ -6,6 +6,7 @@ import subprocess
 import sys
 from datetime import datetime
 
+import numpy as np
 import pytest
 
 from helpers.report import REPO
@@ -90,6 +91,29 @@ def test_fixmatch_recipes_record_has_a_curve_and_an_end_per_variant(tmp_path):
     assert steps == {"notebook": [10, 20, "end"], "long": [10, 20, 30, 40, "end"], "flex": [10, 20, "end"]}
     ends = {row[0]: row[2] for row in r["rows"] if row[1] == "end"}
     assert all(0 <= a <= 1 for a in ends.values()) and r["summary"].startswith("final test accuracy: notebook ")
+
+
+@pytest.mark.slow
+def test_fixmatch_recipes_can_score_on_held_out_training_images_instead_of_the_test_set(tmp_path):
+    args = ["--steps", "10", "--every", "10", "--images", "3000", "--variants", "notebook"]
+    r = _run(["benchmarks/fixmatch_recipes.py", *args, "--score-on", "held-out", "--held-out", "500"], tmp_path)
+    assert r["columns"][2] == "held-out accuracy" and r["summary"].startswith("final held-out accuracy: notebook ")
+    assert "500 held-out training images" in r["what"]
+
+
+def test_held_out_images_are_neither_labelled_nor_unlabelled():
+    sys.path.insert(0, str(REPO / "benchmarks"))
+    from fixmatch_recipes import held_out_split
+
+    labelled = np.arange(0, 100, 10)
+    held, unlabelled = held_out_split(100, labelled, 20, seed=0)
+    assert len(held) == 20 and len(unlabelled) == 70
+    assert not set(held) & set(labelled) and not set(held) & set(unlabelled)
+    assert set(held) | set(unlabelled) | set(labelled) == set(range(100))
+    assert np.array_equal(held_out_split(100, labelled, 20, seed=0)[0], held)  # seeded
+    assert len(held_out_split(100, labelled, 0, seed=0)[0]) == 0  # the notebook's pool: every unlabelled image
+    with pytest.raises(ValueError, match="held-out"):
+        held_out_split(100, labelled, 90, seed=0)
 
 
 @pytest.mark.slow
