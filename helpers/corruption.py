@@ -51,7 +51,7 @@ class SaltPepper:
 
 def affine_grid(theta: torch.Tensor, h: int, w: int) -> torch.Tensor:
     """``F.affine_grid(theta, (n, c, h, w), align_corners=False)`` computed as one matrix product: the same grid,
-    without the batched matrix product that makes up most of an augmentation's cost on the CPU (benchmarks/README.md:
+    without the batched matrix product, slow on the CPU (benchmarks/README.md:
     fixmatch_step)."""
     like = dict(device=theta.device, dtype=theta.dtype)
     ys = (torch.arange(h, **like) * 2 + 1) / h - 1  # pixel centres in [-1, 1]

@@ -27,7 +27,7 @@ def keep_freed_memory() -> bool:
     """Make glibc's malloc keep freed memory for reuse instead of returning it to the system after every large free
     (allocations up to 32 MiB come from the heap, which is trimmed only past 1 GiB free). A training step allocates and
     frees the same few-megabyte buffers each time; by default each is a fresh ``mmap`` whose pages fault in again,
-    which costs a third of a small conv net's step on the CPU (benchmarks/README.md: fixmatch_step). Returns whether
+    which slows a small conv net's step on the CPU (benchmarks/README.md: fixmatch_step). Returns whether
     it applied: False where the C library has no ``mallopt`` (not glibc), which is left as it is."""
     try:
         mallopt = ctypes.CDLL(None).mallopt
